@@ -1,0 +1,13 @@
+"""see2sound: turn a picture or a video into spatial audio.
+
+>>> import see2sound
+>>> scene = see2sound.Scene.load("scene.json")                   # doctest: +SKIP
+>>> audio, sr = see2sound.spatialize(scene, format="binaural")    # doctest: +SKIP
+"""
+
+from .errors import See2SoundError
+from .scene import Scene
+from .spatial import spatialize
+
+__version__ = "0.1.0"
+__all__ = ["Scene", "See2SoundError", "spatialize", "__version__"]

@@ -1,0 +1,1 @@
+"""Files in and out: audio reading/writing and atomic output."""

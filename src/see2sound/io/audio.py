@@ -1,0 +1,154 @@
+"""Audio files: reading source sounds, writing rendered output (SPEC §3).
+
+Contents
+--------
+read_mono         a sound file as a mono float32 signal at a given rate
+resample          band-limited sample-rate conversion
+write_audio       WAV (WAVE_FORMAT_EXTENSIBLE with the layout's channel mask)
+                  or FLAC, written atomically
+CHANNEL_MASKS     the dwChannelMask of each output format
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy import signal
+
+from ..errors import See2SoundError
+from .files import atomic_output
+
+#: dwChannelMask per output format (SPEC §3). FOA has no speaker positions: 0.
+CHANNEL_MASKS = {"binaural": 0x3, "stereo": 0x3, "foa": 0x0, "5.1": 0x3F, "7.1": 0x63F}
+
+#: Sample rates we accept for input sounds; beyond this a file is refused.
+MIN_INPUT_RATE, MAX_INPUT_RATE = 1000, 768_000
+#: Channels we downmix; a file with more is refused.
+MAX_INPUT_CHANNELS = 64
+
+OUTPUT_SUFFIXES = (".wav", ".flac")
+
+
+def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Resample along the last axis with a polyphase anti-aliasing filter.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(..., n)]
+    rate_in, rate_out : int
+        Sample rates in Hz.
+    """
+    if rate_in == rate_out:
+        return x
+    g = math.gcd(int(rate_in), int(rate_out))
+    up, down = int(rate_out) // g, int(rate_in) // g
+    if up * down > 1_000_000:  # awkward ratio: go through the FFT instead
+        n_out = int(round(x.shape[-1] * rate_out / rate_in))
+        return signal.resample(x, n_out, axis=-1).astype(x.dtype, copy=False)
+    return signal.resample_poly(x, up, down, axis=-1).astype(x.dtype, copy=False)
+
+
+def read_mono(path: str | os.PathLike, sample_rate: int, *, max_duration_s: float | None = None
+              ) -> tuple[np.ndarray, list[str]]:
+    """Read a sound file as mono float32 at ``sample_rate``.
+
+    Several channels are averaged and another rate is resampled; each such
+    change adds a note to the returned list. ``max_duration_s`` caps how much
+    of the file is read.
+
+    Returns
+    -------
+    signal : np.ndarray [shape=(n,), dtype=float32]
+    notes : list of str
+    """
+    path = Path(path)
+    notes: list[str] = []
+    try:
+        info = sf.info(str(path))
+    except FileNotFoundError:
+        raise See2SoundError(f"{path}: no such audio file") from None
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise See2SoundError(f"{path}: not a readable audio file ({_reason(exc)})") from None
+    if not MIN_INPUT_RATE <= info.samplerate <= MAX_INPUT_RATE:
+        raise See2SoundError(f"{path}: unsupported sample rate {info.samplerate} Hz")
+    if info.channels > MAX_INPUT_CHANNELS:
+        raise See2SoundError(f"{path}: too many channels ({info.channels})")
+    frames = -1
+    if max_duration_s is not None:
+        frames = int(math.ceil(max_duration_s * info.samplerate)) + 1
+    try:
+        data, rate = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise See2SoundError(f"{path}: cannot decode audio ({_reason(exc)})") from None
+    if data.shape[0] == 0:
+        raise See2SoundError(f"{path}: audio file has no samples")
+    if not np.all(np.isfinite(data)):
+        raise See2SoundError(f"{path}: audio contains NaN or infinite samples")
+    if data.shape[1] > 1:
+        notes.append(f"{path.name}: downmixed {data.shape[1]} channels to mono")
+    mono = data.mean(axis=1)
+    if rate != sample_rate:
+        notes.append(f"{path.name}: resampled {rate} Hz to {sample_rate} Hz")
+        mono = resample(mono, rate, sample_rate)
+    return np.ascontiguousarray(mono, dtype=np.float32), notes
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt: str,
+                *, subtype: str = "float") -> None:
+    """Write ``audio`` [shape=(channels, n)] to WAV or FLAC, atomically.
+
+    WAV is WAVE_FORMAT_EXTENSIBLE with the channel mask of ``fmt``
+    (:data:`CHANNEL_MASKS`), as 32-bit float (``subtype="float"``) or 24-bit
+    PCM (``"pcm24"``). FLAC is always 24-bit PCM; its channel order for 6 and
+    8 channels is the FLAC default, which matches SPEC's 5.1 and 7.1 orders.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise See2SoundError(f"{path}: output must end in .wav or .flac")
+    if subtype not in ("float", "pcm24"):
+        raise See2SoundError(f"unknown sample format {subtype!r} (use float or pcm24)")
+    frames = np.ascontiguousarray(audio.T, dtype=np.float32)
+    with atomic_output(path) as tmp:
+        if suffix == ".wav":
+            sf.write(str(tmp), frames, sample_rate, format="WAVEX",
+                     subtype="FLOAT" if subtype == "float" else "PCM_24")
+            _patch_channel_mask(tmp, CHANNEL_MASKS[fmt])
+        else:
+            sf.write(str(tmp), frames, sample_rate, format="FLAC", subtype="PCM_24")
+
+
+def _patch_channel_mask(path: Path, mask: int) -> None:
+    """Set dwChannelMask in a WAVE_FORMAT_EXTENSIBLE file's fmt chunk.
+
+    libsndfile picks 0x33 for 4 and 0xFF for 8 channels, which are wrong for
+    FOA (0) and 7.1 (0x63F), so the mask is always written explicitly.
+    """
+    with open(path, "r+b") as f:
+        header = f.read(12)
+        if header[:4] not in (b"RIFF", b"RF64") or header[8:12] != b"WAVE":
+            raise RuntimeError(f"{path}: not a RIFF/WAVE file")
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                raise RuntimeError(f"{path}: no fmt chunk")
+            chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if chunk_id == b"fmt ":
+                start = f.tell()
+                fmt = f.read(size)
+                if struct.unpack("<H", fmt[:2])[0] != 0xFFFE or size < 40:
+                    raise RuntimeError(f"{path}: fmt chunk is not WAVE_FORMAT_EXTENSIBLE")
+                f.seek(start + 20)
+                f.write(struct.pack("<I", mask))
+                return
+            f.seek(size + (size & 1), os.SEEK_CUR)

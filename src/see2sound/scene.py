@@ -1,0 +1,397 @@
+"""The scene file (``see2sound.scene/1``): what is heard, where, and when.
+
+The vision stages write a scene, the sound stage fills in each source's audio,
+the renderer reads it, and users may write one by hand (SPEC §2).
+
+Contents
+--------
+Position, Keyframe     a direction and distance (SPEC §1 coordinates)
+AudioRef               a sound file and how it is played
+Source, Ambience       what makes sound, and the diffuse bed under it
+Scene                  the whole file: ``Scene.load``, ``Scene.save``,
+                       ``Scene.from_dict``, ``Scene.to_dict``
+
+Every validation error is a :class:`~see2sound.errors.See2SoundError` whose
+message starts with the JSON path of the offending value, e.g.
+``sources[2].position.distance_m``. Keys this version does not know are kept
+in ``extra`` and written back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import See2SoundError
+
+SCHEMA = "see2sound.scene/1"
+
+
+def wrap_azimuth_deg(azimuth_deg: float) -> float:
+    """Wrap an azimuth to (-180, 180] degrees."""
+    wrapped = math.fmod(azimuth_deg, 360.0)
+    if wrapped > 180.0:
+        wrapped -= 360.0
+    elif wrapped <= -180.0:
+        wrapped += 360.0
+    return wrapped
+
+
+class _Obj:
+    """Reads one JSON object, tracking its path and the keys it consumed."""
+
+    def __init__(self, value: Any, path: str):
+        if not isinstance(value, dict):
+            raise See2SoundError(f"{path}: expected an object, got {_kind(value)}")
+        self.value = value
+        self.path = path
+        self._used: set[str] = set()
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def has(self, key: str) -> bool:
+        return key in self.value and self.value[key] is not None
+
+    def raw(self, key: str, required: bool = False) -> Any:
+        self._used.add(key)
+        if key not in self.value:
+            if required:
+                raise See2SoundError(f"{self.at(key)}: required key is missing")
+            return None
+        return self.value[key]
+
+    def number(self, key: str, default: float | None = None, *, required: bool = False,
+               minimum: float | None = None, maximum: float | None = None,
+               exclusive_minimum: bool = False) -> float | None:
+        value = self.raw(key, required)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise See2SoundError(f"{self.at(key)}: expected a number, got {_kind(value)}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise See2SoundError(f"{self.at(key)}: must be finite, got {value}")
+        if minimum is not None:
+            if exclusive_minimum and value <= minimum:
+                raise See2SoundError(f"{self.at(key)}: must be greater than {minimum:g}, got {value:g}")
+            if not exclusive_minimum and value < minimum:
+                raise See2SoundError(f"{self.at(key)}: must be at least {minimum:g}, got {value:g}")
+        if maximum is not None and value > maximum:
+            raise See2SoundError(f"{self.at(key)}: must be at most {maximum:g}, got {value:g}")
+        return value
+
+    def string(self, key: str, default: str | None = None, *, required: bool = False,
+               nonempty: bool = False) -> str | None:
+        value = self.raw(key, required)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise See2SoundError(f"{self.at(key)}: expected a string, got {_kind(value)}")
+        if nonempty and not value.strip():
+            raise See2SoundError(f"{self.at(key)}: must not be empty")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise See2SoundError(f"{self.at(key)}: expected true or false, got {_kind(value)}")
+        return value
+
+    def array(self, key: str) -> list | None:
+        value = self.raw(key)
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise See2SoundError(f"{self.at(key)}: expected an array, got {_kind(value)}")
+        return value
+
+    def obj(self, key: str, required: bool = False) -> _Obj | None:
+        value = self.raw(key, required)
+        if value is None:
+            return None
+        return _Obj(value, self.at(key))
+
+    def extra(self) -> dict[str, Any]:
+        return {k: v for k, v in self.value.items() if k not in self._used}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _direction(o: _Obj) -> tuple[float, float, float]:
+    azimuth = o.number("azimuth_deg", required=True)
+    elevation = o.number("elevation_deg", required=True, minimum=-90.0, maximum=90.0)
+    distance = o.number("distance_m", required=True, minimum=0.0, exclusive_minimum=True)
+    return wrap_azimuth_deg(azimuth), elevation, distance
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+@dataclass
+class Position:
+    """A direction and distance from the listener (SPEC §1: +azimuth is left)."""
+
+    azimuth_deg: float
+    elevation_deg: float
+    distance_m: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, o: _Obj) -> Position:
+        return cls(*_direction(o), extra=o.extra())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"azimuth_deg": self.azimuth_deg, "elevation_deg": self.elevation_deg,
+                "distance_m": self.distance_m, **self.extra}
+
+
+@dataclass
+class Keyframe:
+    """A position at time ``t`` seconds from the start of the scene."""
+
+    t: float
+    azimuth_deg: float
+    elevation_deg: float
+    distance_m: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, o: _Obj) -> Keyframe:
+        t = o.number("t", required=True, minimum=0.0)
+        return cls(t, *_direction(o), extra=o.extra())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"t": self.t, "azimuth_deg": self.azimuth_deg, "elevation_deg": self.elevation_deg,
+                "distance_m": self.distance_m, **self.extra}
+
+
+@dataclass
+class AudioRef:
+    """A sound file, relative to the scene file's folder.
+
+    ``offset_s`` is where playback starts inside the file at scene time 0;
+    ``loop`` repeats the file to fill the scene.
+    """
+
+    path: str
+    gain_db: float = 0.0
+    loop: bool = True
+    offset_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, o: _Obj) -> AudioRef:
+        return cls(
+            path=o.string("path", required=True, nonempty=True),
+            gain_db=o.number("gain_db", 0.0),
+            loop=o.boolean("loop", True),
+            offset_s=o.number("offset_s", 0.0, minimum=0.0),
+            extra=o.extra(),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "gain_db": self.gain_db, "loop": self.loop,
+                "offset_s": self.offset_s, **self.extra}
+
+
+@dataclass
+class Source:
+    """One sound source: where it is (``position`` or ``trajectory``) and its audio."""
+
+    id: str
+    position: Position
+    label: str = ""
+    confidence: float | None = None
+    box: list[float] | None = None
+    trajectory: list[Keyframe] = field(default_factory=list)
+    audio: AudioRef | None = None
+    sound: dict[str, Any] | None = None
+    spread_deg: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_moving(self) -> bool:
+        return len(self.trajectory) > 1
+
+    @classmethod
+    def from_json(cls, o: _Obj) -> Source:
+        source_id = o.string("id", required=True, nonempty=True)
+        position = Position.from_json(o.obj("position", required=True))
+        box = o.array("box")
+        if box is not None:
+            if len(box) != 4 or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in box):
+                raise See2SoundError(f"{o.at('box')}: expected four numbers [x0, y0, x1, y1]")
+            box = [float(v) for v in box]
+        trajectory = []
+        for i, item in enumerate(o.array("trajectory") or []):
+            key = _Obj(item, f"{o.at('trajectory')}[{i}]")
+            frame = Keyframe.from_json(key)
+            if trajectory and frame.t <= trajectory[-1].t:
+                raise See2SoundError(
+                    f"{key.at('t')}: keyframe times must increase, got {frame.t:g} after {trajectory[-1].t:g}")
+            trajectory.append(frame)
+        audio = o.obj("audio")
+        sound = o.raw("sound")
+        if sound is not None and not isinstance(sound, dict):
+            raise See2SoundError(f"{o.at('sound')}: expected an object, got {_kind(sound)}")
+        return cls(
+            id=source_id,
+            position=position,
+            label=o.string("label", ""),
+            confidence=o.number("confidence", None, minimum=0.0, maximum=1.0),
+            box=box,
+            trajectory=trajectory,
+            audio=AudioRef.from_json(audio) if audio is not None else None,
+            sound=sound,
+            spread_deg=o.number("spread_deg", 0.0, minimum=0.0, maximum=360.0),
+            extra=o.extra(),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = _drop_none({
+            "id": self.id,
+            "label": self.label,
+            "confidence": self.confidence,
+            "box": self.box,
+            "position": self.position.to_json(),
+            "trajectory": [k.to_json() for k in self.trajectory] or None,
+            "audio": self.audio.to_json() if self.audio else None,
+            "sound": self.sound,
+            "spread_deg": self.spread_deg,
+        })
+        out.update(self.extra)
+        return out
+
+
+@dataclass
+class Ambience:
+    """The scene-level diffuse bed (rendered all around the listener)."""
+
+    kind: str | None = None
+    confidence: float | None = None
+    audio: AudioRef | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, o: _Obj) -> Ambience:
+        audio = o.obj("audio")
+        return cls(
+            kind=o.string("kind"),
+            confidence=o.number("confidence", None, minimum=0.0, maximum=1.0),
+            audio=AudioRef.from_json(audio) if audio is not None else None,
+            extra=o.extra(),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out = _drop_none({"kind": self.kind, "confidence": self.confidence,
+                          "audio": self.audio.to_json() if self.audio else None})
+        out.update(self.extra)
+        return out
+
+
+@dataclass
+class Scene:
+    """A ``see2sound.scene/1`` scene.
+
+    ``base_dir`` is the folder that relative audio paths are resolved
+    against: the scene file's folder after :meth:`load`, else the current one.
+    """
+
+    duration_s: float
+    sources: list[Source] = field(default_factory=list)
+    input: dict[str, Any] | None = None
+    camera: dict[str, Any] | None = None
+    ambience: Ambience | None = None
+    schema: str = SCHEMA
+    extra: dict[str, Any] = field(default_factory=dict)
+    base_dir: Path = field(default_factory=Path, compare=False, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, base_dir: str | os.PathLike = ".") -> Scene:
+        """Validate a parsed JSON document and build a scene from it."""
+        o = _Obj(data, "")
+        schema = o.string("schema", required=True)
+        if schema != SCHEMA:
+            raise See2SoundError(f"schema: expected {SCHEMA!r}, got {schema!r}")
+        duration = o.number("duration_s", required=True, minimum=0.0, exclusive_minimum=True)
+        sources = []
+        seen: set[str] = set()
+        for i, item in enumerate(o.array("sources") or []):
+            source = Source.from_json(_Obj(item, f"sources[{i}]"))
+            if source.id in seen:
+                raise See2SoundError(f"sources[{i}].id: duplicate id {source.id!r}")
+            seen.add(source.id)
+            sources.append(source)
+        scene_input = o.raw("input")
+        camera = o.raw("camera")
+        for key, value in (("input", scene_input), ("camera", camera)):
+            if value is not None and not isinstance(value, dict):
+                raise See2SoundError(f"{key}: expected an object, got {_kind(value)}")
+        ambience = o.obj("ambience")
+        return cls(
+            duration_s=duration,
+            sources=sources,
+            input=scene_input,
+            camera=camera,
+            ambience=Ambience.from_json(ambience) if ambience is not None else None,
+            schema=schema,
+            extra=o.extra(),
+            base_dir=Path(base_dir),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _drop_none({
+            "schema": self.schema,
+            "duration_s": self.duration_s,
+            "input": self.input,
+            "camera": self.camera,
+            "sources": [s.to_json() for s in self.sources],
+            "ambience": self.ambience.to_json() if self.ambience else None,
+        })
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Scene:
+        """Read and validate a scene file; errors name the file and JSON path."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise See2SoundError(f"{path}: no such scene file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise See2SoundError(f"{path}: cannot read scene file ({exc})") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise See2SoundError(
+                f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        try:
+            return cls.from_dict(data, base_dir=path.parent)
+        except See2SoundError as exc:
+            raise See2SoundError(f"{path}: {exc}") from None
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the scene as JSON (atomically: a temporary file, then a rename)."""
+        from .io.files import atomic_output
+
+        with atomic_output(path) as tmp:
+            Path(tmp).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    def resolve(self, relative: str) -> Path:
+        """The path of a file named in the scene, relative to its folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.base_dir / p

@@ -1,0 +1,161 @@
+"""Loudness (ITU-R BS.1770-4 / EBU R128), true peak and a true-peak limiter.
+
+Everything works chunk by chunk on a (channels, n) array, which may be a
+disk-backed ``np.memmap``, so long renders stay within bounded memory.
+
+The K-weighting filter coefficients for any sample rate come from
+pyloudnorm; the gating (400 ms blocks, 75 % overlap, -70 LUFS absolute and
+-10 LU relative gates) and the per-channel weights are applied here, because
+pyloudnorm handles at most five channels and 7.1 has seven that count.
+
+Contents
+--------
+channel_weights       BS.1770 weights for a loudspeaker layout's channels
+LoudnessMeter         LUFS of a signal fed chunk by chunk
+integrated_loudness   LUFS of a (channels, n) signal
+true_peak_dbtp        4x-oversampled peak in dBTP
+limit_true_peak       look-ahead limiter that holds the true peak under a ceiling
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm
+from scipy import ndimage, signal
+
+CHUNK = 1 << 18
+OVERSAMPLE = 4
+LIMITER_LOOKAHEAD_S = 0.0015
+LIMITER_RELEASE_DB_PER_S = 20.0
+
+
+def channel_weights(azimuths_deg: list[float | None]) -> np.ndarray:
+    """BS.1770-4 Table 3: 1.41 for loudspeakers at 60..120 deg off-axis, 1 elsewhere, 0 for LFE."""
+    weights = []
+    for az in azimuths_deg:
+        if az is None:
+            weights.append(0.0)
+        else:
+            weights.append(1.41 if 60.0 <= abs(az) <= 120.0 else 1.0)
+    return np.array(weights)
+
+
+def _k_weighting_sos(sample_rate: int) -> tuple[np.ndarray, float]:
+    meter = pyloudnorm.Meter(sample_rate)
+    sos, gain = [], 1.0
+    for stage in meter._filters.values():
+        b, a = np.asarray(stage.b, dtype=np.float64), np.asarray(stage.a, dtype=np.float64)
+        sos.append(np.concatenate([b / a[0], a / a[0]]))
+        gain *= stage.passband_gain
+    return np.array(sos), gain
+
+
+class LoudnessMeter:
+    """Integrated loudness (LUFS) of a signal fed in chunks of any length.
+
+    ``weights`` [shape=(channels,)] defaults to 1 per channel (stereo, binaural).
+    """
+
+    def __init__(self, sample_rate: int, channels: int, weights: np.ndarray | None = None):
+        self.weights = np.ones(channels) if weights is None else np.asarray(weights, dtype=np.float64)
+        self.sos, self.gain = _k_weighting_sos(sample_rate)
+        self.hop = int(round(0.1 * sample_rate))
+        self._zi = np.zeros((self.sos.shape[0], channels, 2))
+        self._pending = np.zeros((channels, 0))
+        self._sums: list[np.ndarray] = []
+
+    def feed(self, chunk: np.ndarray) -> None:
+        """Add ``chunk`` [shape=(channels, n)]."""
+        y, self._zi = signal.sosfilt(self.sos, np.asarray(chunk, dtype=np.float64), axis=-1, zi=self._zi)
+        y = np.concatenate([self._pending, y * self.gain], axis=1)
+        k = y.shape[-1] // self.hop
+        self._sums.append((y[:, : k * self.hop] ** 2).reshape(y.shape[0], k, self.hop).sum(-1))
+        self._pending = y[:, k * self.hop:]
+
+    def result(self) -> float:
+        """The gated integrated loudness so far; -inf for silence or under 400 ms."""
+        sums = np.concatenate(self._sums, axis=1) if self._sums else np.zeros((len(self.weights), 0))
+        n_hops = sums.shape[-1]
+        if n_hops < 4:
+            return float("-inf")
+        # 400 ms blocks = four 100 ms hops, overlapping by 75 %.
+        block_power = sum(sums[:, i:n_hops - 3 + i] for i in range(4)) / (4 * self.hop)
+        weighted = self.weights @ block_power
+        with np.errstate(divide="ignore"):
+            block_lufs = -0.691 + 10.0 * np.log10(weighted)
+        gated = block_lufs > -70.0
+        if not np.any(gated):
+            return float("-inf")
+        relative = -0.691 + 10.0 * np.log10(weighted[gated].mean()) - 10.0
+        gated &= block_lufs > relative
+        return float(-0.691 + 10.0 * np.log10(weighted[gated].mean()))
+
+
+def integrated_loudness(audio: np.ndarray, sample_rate: int, weights: np.ndarray | None = None) -> float:
+    """Integrated loudness in LUFS of ``audio`` [shape=(channels, n)]; -inf for silence."""
+    meter = LoudnessMeter(sample_rate, audio.shape[0], weights)
+    for start in range(0, audio.shape[-1], CHUNK):
+        meter.feed(audio[:, start:start + CHUNK])
+    return meter.result()
+
+
+def _oversampled_peak_envelope(x: np.ndarray) -> np.ndarray:
+    """Per-sample maximum over channels and the OVERSAMPLE points around each sample."""
+    up = signal.resample_poly(x, OVERSAMPLE, 1, axis=-1)
+    return np.abs(up).max(axis=0).reshape(-1, OVERSAMPLE).max(axis=1)
+
+
+def _chunks(n: int, margin: int):
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        yield start, stop, max(0, start - margin), min(n, stop + margin)
+
+
+def true_peak_dbtp(audio: np.ndarray) -> float:
+    """True peak in dBTP of ``audio`` [shape=(channels, n)], 4x oversampled (BS.1770-4 Annex 2)."""
+    peak = 0.0
+    for start, stop, lo, hi in _chunks(audio.shape[-1], 64):
+        env = _oversampled_peak_envelope(np.asarray(audio[:, lo:hi], dtype=np.float64))
+        peak = max(peak, float(env[start - lo:stop - lo].max(initial=0.0)))
+    return 20.0 * np.log10(peak) if peak > 0 else float("-inf")
+
+
+def limit_true_peak(audio: np.ndarray, sample_rate: int, ceiling_dbtp: float) -> float:
+    """Hold the true peak of ``audio`` [shape=(channels, n)] at or below the ceiling, in place.
+
+    A linked look-ahead limiter: the gain needed at every sample is taken as
+    the minimum over a look-ahead window, released at a fixed dB rate, and
+    smoothed so it never exceeds what any nearby peak allows. Returns the
+    largest gain reduction in dB (0 when nothing was touched).
+    """
+    ceiling = 10.0 ** (ceiling_dbtp / 20.0)
+    look = max(1, int(LIMITER_LOOKAHEAD_S * sample_rate))
+    release = LIMITER_RELEASE_DB_PER_S / sample_rate
+    n = audio.shape[-1]
+    margin = 4 * look + 64
+    carry = -np.inf  # max over earlier samples j of (reduction[j] + release * j)
+    worst = 0.0
+    unlimited = None  # the previous chunk's last samples as they were before limiting
+    for start, stop, lo, hi in _chunks(n, margin):
+        x = np.array(audio[:, lo:hi], dtype=np.float64)
+        if unlimited is not None:
+            x[:, : unlimited.shape[-1]] = unlimited
+        env = _oversampled_peak_envelope(x)
+        reduction = np.maximum(0.0, 20.0 * np.log10(np.maximum(env, 1e-12) / ceiling))
+        reduction = ndimage.maximum_filter1d(reduction, size=2 * look + 1)
+        index = np.arange(lo, hi, dtype=np.float64)
+        # Release at a fixed rate: r[i] = max over j <= i of reduction[j] - release * (i - j).
+        ramp = reduction + release * index
+        ramp[0] = max(ramp[0], carry)
+        acc = np.maximum.accumulate(ramp)
+        released = acc - release * index
+        # A centred mean no wider than the look-ahead keeps every peak under the ceiling.
+        gain_db = -ndimage.uniform_filter1d(released, size=look + 1 - (look % 2))
+        keep = slice(start - lo, stop - lo)
+        worst = max(worst, float(-gain_db[keep].min(initial=0.0)))
+        audio[:, start:stop] = (x[:, keep] * 10.0 ** (gain_db[keep] / 20.0)).astype(audio.dtype)
+        next_lo = max(0, stop - margin)
+        if next_lo > lo:
+            carry = float(acc[next_lo - 1 - lo])
+        unlimited = x[:, next_lo - lo:stop - lo]
+    return worst

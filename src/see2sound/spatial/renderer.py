@@ -1,0 +1,399 @@
+"""Scene -> spatial audio in any output format (SPEC §3).
+
+How each part of a scene is heard:
+
+- **direct sound** of each source: binaural through the HRTF; FOA by AmbiX
+  encoding; stereo, 5.1 and 7.1 by VBAP. Distance sets the level (inverse
+  law, near-field clamp) and, in binaural, air absorption; in the gain-based
+  formats air absorption is applied where it reaches 0.5 dB below 10 kHz
+  (beyond ~3 m), since below that it is inaudible and filtering costs time.
+- **wide sources** (``spread_deg``) become several decorrelated copies
+  spread across the arc; the ambience bed is spread all around (360 deg).
+- **room** (``--room``): first-order reflections as image sources and a
+  diffuse tail (see :mod:`.room`). In binaural, reflections and tail are
+  rendered in FOA and decoded through the HRTF; elsewhere they are panned or
+  encoded like the direct sound.
+- **Doppler** (optional): each path is delayed by its travel time, so a
+  moving source shifts in pitch.
+- **LFE** stays silent unless ``lfe=True``, which feeds it the 120 Hz
+  low-passed, power-normalised sum of the other channels: bass management in
+  the playback chain already routes low frequencies, and an LFE copy of them
+  would be counted twice.
+
+Loudness is then normalised (BS.1770 integrated loudness, default -23 LUFS)
+and the true peak held at or under -1 dBTP by a look-ahead limiter. FOA is
+measured through its binaural decode.
+
+Contents
+--------
+RenderOptions, RenderReport, FORMATS
+render_scene     the whole render into a (channels, n) float32 array
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy import signal as sps
+
+from ..errors import See2SoundError
+from ..io.audio import read_mono
+from ..scene import AudioRef, Scene, Source
+from . import ambisonics, loudness
+from .distance import SPEED_OF_SOUND_M_S, air_absorption_db, air_absorption_gain, distance_gain
+from .engine import BlockEngine, OverlapAdd, VirtualSource
+from .geometry import Path
+from .hrtf import HRTF, LEAD_IN_SAMPLES, delay_phasors
+from .panning import LAYOUTS, vbap_gains
+from .room import Room, choose_room, diffuse_tail_foa, image_sources
+from .signals import Clip, Decorrelated, Delayed, Signal
+
+FORMATS = ("binaural", "foa", "stereo", "5.1", "7.1")
+CHANNELS = {"binaural": 2, "foa": 4, "stereo": 2, "5.1": 6, "7.1": 8}
+MIN_RATE, MAX_RATE = 8000, 192000
+#: Air absorption is applied where it reaches this much below 10 kHz.
+AUDIBLE_AIR_DB = 0.5
+#: A source spread over an arc is this many decorrelated copies per 30 deg (3..12).
+SPREAD_STEP_DEG = 30.0
+EDGE_FADE_S = 0.01
+CONTROL_STEP = 256
+BLOCKS_PER_CHUNK = 48
+LFE_CUTOFF_HZ = 120.0
+
+Progress = Callable[[float], None]
+
+
+@dataclass
+class RenderOptions:
+    """How to render. ``loudness_lufs=None`` leaves the level as rendered."""
+
+    format: str = "binaural"
+    sample_rate: int = 48000
+    hrtf: str | os.PathLike | None = None
+    room: str = "auto"
+    loudness_lufs: float | None = -23.0
+    true_peak_dbtp: float = -1.0
+    doppler: bool = False
+    lfe: bool = False
+
+    def check(self) -> None:
+        if self.format not in FORMATS:
+            raise See2SoundError(f"--format: unknown format {self.format!r} (choose from {', '.join(FORMATS)})")
+        if not (isinstance(self.sample_rate, int) and MIN_RATE <= self.sample_rate <= MAX_RATE):
+            raise See2SoundError(f"--sample-rate: must be an integer from {MIN_RATE} to {MAX_RATE} Hz")
+        if self.loudness_lufs is not None and not -70.0 <= self.loudness_lufs <= 0.0:
+            raise See2SoundError(f"--loudness: must be between -70 and 0 LUFS, got {self.loudness_lufs:g}")
+        if not -20.0 <= self.true_peak_dbtp <= 0.0:
+            raise See2SoundError(f"--true-peak: must be between -20 and 0 dBTP, got {self.true_peak_dbtp:g}")
+
+
+@dataclass
+class RenderReport:
+    """What was rendered and how loud it came out."""
+
+    format: str
+    sample_rate: int
+    channels: int
+    samples: int
+    room: str
+    loudness_lufs: float
+    true_peak_dbtp: float
+    gain_db: float = 0.0
+    limiter_db: float = 0.0
+    measured_on: str = "output channels"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples / self.sample_rate
+
+
+def render_scene(scene: Scene, options: RenderOptions | None = None, *, out: np.ndarray | None = None,
+                 progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
+    """Render ``scene`` to audio [shape=(channels, n), float32], n = round(duration_s * rate).
+
+    ``out``, if given, is filled instead of a new array (e.g. a disk-backed
+    memmap for long renders). ``progress`` is called with the fraction done.
+    """
+    options = options or RenderOptions()
+    options.check()
+    sr = options.sample_rate
+    n = int(round(scene.duration_s * sr))
+    if n < 1:
+        raise See2SoundError(f"duration_s: {scene.duration_s:g} s is shorter than one sample")
+    channels = CHANNELS[options.format]
+    if out is None:
+        out = np.zeros((channels, n), dtype=np.float32)
+    elif out.shape != (channels, n):
+        raise ValueError(f"out must have shape {(channels, n)}")
+    notes: list[str] = []
+    clips = _load_clips(scene, sr, notes)
+    needs_hrtf = options.format in ("binaural", "foa")
+    hrtf = HRTF.load(options.hrtf, sr) if needs_hrtf else None
+    room = choose_room(options.room, scene)
+    plan = _Plan(options, hrtf, room)
+    for source in scene.sources:
+        plan.add_source(source, clips[source.id], notes)
+    if scene.ambience is not None and scene.ambience.audio is not None:
+        plan.add_ambience(clips["<ambience>"])
+    plan.run(out, progress)
+    report = RenderReport(options.format, sr, channels, n, room.name if room else "none",
+                          loudness_lufs=float("-inf"), true_peak_dbtp=float("-inf"), notes=notes)
+    _normalise(out, options, hrtf, report)
+    return out, report
+
+
+def _load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Clip]:
+    clips = {}
+    refs: list[tuple[str, str, AudioRef]] = []
+    for i, source in enumerate(scene.sources):
+        if source.audio is None:
+            raise See2SoundError(f"sources[{i}] ({source.id!r}): has no audio; run the sound stage or add one")
+        refs.append((source.id, f"sources[{i}].audio.path", source.audio))
+    if scene.ambience is not None and scene.ambience.audio is not None:
+        refs.append(("<ambience>", "ambience.audio.path", scene.ambience.audio))
+    for key, where, ref in refs:
+        try:
+            data, file_notes = read_mono(scene.resolve(ref.path), sr,
+                                         max_duration_s=ref.offset_s + scene.duration_s)
+        except See2SoundError as exc:
+            raise See2SoundError(f"{where}: {exc}") from None
+        notes.extend(file_notes)
+        clips[key] = Clip(data, sr, gain=10.0 ** (ref.gain_db / 20.0), loop=ref.loop,
+                          offset_samples=int(round(ref.offset_s * sr)))
+    return clips
+
+
+def _smooth(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """Evaluate ``fn`` on a coarse grid of sample times and interpolate between."""
+    def at(t: np.ndarray) -> np.ndarray:
+        lo = math.floor(t[0] / CONTROL_STEP) * CONTROL_STEP
+        grid = np.arange(lo, t[-1] + 2 * CONTROL_STEP, CONTROL_STEP, dtype=np.float64)
+        return np.interp(t, grid, fn(grid))
+    return at
+
+
+class _Plan:
+    """The virtual sources of one render and the buses they feed."""
+
+    def __init__(self, options: RenderOptions, hrtf: HRTF | None, room: Room | None):
+        self.options = options
+        self.sr = options.sample_rate
+        self.fmt = options.format
+        self.hrtf = hrtf
+        self.room = room
+        lead = (hrtf.length if self.fmt == "binaural" else 2 * LEAD_IN_SAMPLES)
+        n_fft = 2048 if lead <= 1024 else int(2 ** math.ceil(math.log2(2 * lead)))
+        self.channels = CHANNELS[self.fmt]
+        self.engine = BlockEngine(self.channels, n_fft, n_fft - lead)
+        self.freqs = np.fft.rfftfreq(n_fft, 1.0 / self.sr)
+        self.lead_phasor = delay_phasors(np.array(LEAD_IN_SAMPLES, dtype=np.float64), n_fft)
+        self.direct: list[VirtualSource] = []
+        self.reflections: list[VirtualSource] = []
+        self.reverb_sends: list[Signal] = []
+        self.layout = LAYOUTS.get(self.fmt)
+
+    # --- how a direction reaches the output ---------------------------------
+
+    def _pan(self, directions: np.ndarray) -> np.ndarray:
+        if self.fmt == "foa":
+            return ambisonics.encode_gains(directions)
+        return vbap_gains(self.layout, directions)
+
+    def _direct_source(self, signal: Signal, path: Path, scale: float, air: bool) -> VirtualSource:
+        sr = self.sr
+
+        def filters(t):
+            directions, distances = path.at(t / sr)
+            g = (distance_gain(distances) * scale).astype(np.float32)
+            h = self.hrtf.spectra(directions, self.engine.n_fft) * g[:, None, None]
+            if air:
+                h *= air_absorption_gain(self.freqs, distances).astype(np.float32)[:, None, :]
+            return h
+
+        def gains(t):
+            directions, distances = path.at(t / sr)
+            return self._pan(directions) * (distance_gain(distances) * scale)[:, None]
+
+        def gains_through_air(t):
+            _, distances = path.at(t / sr)
+            shaped = air_absorption_gain(self.freqs, distances) * self.lead_phasor
+            return (gains(t)[:, :, None] * shaped[:, None, :]).astype(np.complex64)
+
+        if self.fmt == "binaural":
+            return VirtualSource(signal, filters=filters, still=path.is_still)
+        if air and np.max(path.distances_m) * air_absorption_db(10000.0) >= AUDIBLE_AIR_DB:
+            return VirtualSource(signal, filters=gains_through_air, still=path.is_still)
+        return VirtualSource(signal, gains=gains, still=path.is_still)
+
+    # --- building the plan --------------------------------------------------
+
+    def add_source(self, source: Source, clip: Clip, notes: list[str]) -> None:
+        path = Path.of(source)
+        sr = self.sr
+        if self.options.doppler:
+            travel = _smooth(lambda t: path.at(t / sr)[1] / SPEED_OF_SOUND_M_S * sr)
+            direct_signal: Signal = Delayed(clip, travel)
+        else:
+            direct_signal = clip
+        for signal, sub_path, scale in self._spread(direct_signal, path, source.spread_deg, seed=_seed(source.id)):
+            self.direct.append(self._direct_source(signal, sub_path, scale, air=True))
+        if self.room is not None:
+            self._add_reflections(clip, path)
+            if self.room.size_m is not None:
+                self.reverb_sends.append(clip)
+
+    def add_ambience(self, clip: Clip) -> None:
+        """A diffuse bed all around, at the level of a source 1 m away, without room."""
+        path = Path(np.zeros(1), np.array([[1.0, 0.0, 0.0]]), np.ones(1))
+        for signal, sub_path, scale in self._spread(clip, path, 360.0, seed=_seed("<ambience>")):
+            self.direct.append(self._direct_source(signal, sub_path, scale, air=False))
+
+    def _spread(self, signal: Signal, path: Path, spread_deg: float, seed: int):
+        """(signal, path, gain) for each decorrelated copy across the source's arc."""
+        if spread_deg <= 0.0:
+            return [(signal, path, 1.0)]
+        full = spread_deg >= 360.0
+        count = int(np.clip(math.ceil(spread_deg / SPREAD_STEP_DEG) + (0 if full else 1), 3, 12))
+        offsets = (np.arange(count) * 360.0 / count if full
+                   else np.linspace(-spread_deg / 2, spread_deg / 2, count))
+        scale = 1.0 / math.sqrt(count)
+        return [(Decorrelated(signal, self.sr, seed + k) if k else signal, path.rotated(off), scale)
+                for k, off in enumerate(offsets)]
+
+    def _add_reflections(self, clip: Clip, path: Path) -> None:
+        sr = self.sr
+        room = self.room
+        count = 1 if room.size_m is None else 6
+        to_foa = self.fmt == "binaural"
+        pan = ambisonics.encode_gains if to_foa else self._pan
+
+        for m in range(count):
+            def geometry(t, m=m):
+                directions, distances = path.at(t / sr)
+                img_dirs, img_dist, refl = image_sources(room, directions, distances)
+                return img_dirs[:, m], img_dist[:, m], refl[:, m], distances
+
+            def delay(t, geometry=geometry):
+                _, img_dist, _, distances = geometry(t)
+                travel = img_dist if self.options.doppler else img_dist - distances
+                return travel / SPEED_OF_SOUND_M_S * sr
+
+            def gains(t, geometry=geometry):
+                img_dirs, img_dist, refl, _ = geometry(t)
+                return pan(img_dirs) * (refl * distance_gain(img_dist))[:, None]
+
+            self.reflections.append(VirtualSource(Delayed(clip, _smooth(delay)), gains=gains, still=path.is_still))
+
+    # --- rendering ----------------------------------------------------------
+
+    def _room_filters(self):
+        """(decoder for the FOA reflections bus or None, OverlapAdd for the tail or None)."""
+        decoder = None
+        if self.fmt == "binaural" and self.reflections:
+            decoder = OverlapAdd(ambisonics.binaural_decoder(self.hrtf))
+        if not self.reverb_sends:
+            return decoder, None
+        tail = diffuse_tail_foa(self.room, self.sr)
+        if self.fmt == "binaural":
+            dec = ambisonics.binaural_decoder(self.hrtf)
+            tail = np.stack([sps.oaconvolve(tail, dec[:, ear], axes=-1).sum(0) for ear in range(2)])
+        elif self.fmt != "foa":
+            # Independent decays per loudspeaker: the same envelope, uncorrelated fine structure.
+            speakers = self.layout.speakers
+            noise = np.concatenate([diffuse_tail_foa(self.room, self.sr, seed=k + 1)[:1]
+                                    for k in range(len(speakers))])
+            tail = np.zeros((self.channels, noise.shape[-1]), dtype=np.float32)
+            tail[speakers] = noise / math.sqrt(len(speakers))
+        return decoder, OverlapAdd(tail[None].astype(np.float32))
+
+    def run(self, out: np.ndarray, progress: Progress | None) -> None:
+        n = out.shape[-1]
+        B = self.engine.block
+        n_blocks = math.ceil(n / B)
+        decoder, tail = self._room_filters()
+        foa_engine = BlockEngine(4, self.engine.n_fft, B) if decoder is not None else None
+        lfe = None
+        if self.options.lfe and self.layout is not None and self.layout.lfe_index is not None:
+            lfe_sos = sps.butter(4, LFE_CUTOFF_HZ, fs=self.sr, output="sos")
+            lfe = [lfe_sos, np.zeros((lfe_sos.shape[0], 2))]
+        main_sources = self.direct + ([] if foa_engine is not None else self.reflections)
+        fade = max(1, int(EDGE_FADE_S * self.sr))
+        for b0 in range(0, n_blocks, BLOCKS_PER_CHUNK):
+            nb = min(BLOCKS_PER_CHUNK, n_blocks - b0)
+            t0 = b0 * B
+            y = self.engine.render(main_sources, b0, nb)
+            if foa_engine is not None:
+                y += decoder.process(foa_engine.render(self.reflections, b0, nb))
+            if tail is not None:
+                send = sum(s.samples(t0, t0 + nb * B) for s in self.reverb_sends)
+                y += tail.process(send[None])
+            if lfe is not None:
+                speakers = self.layout.speakers
+                mono = y[speakers].sum(0) / math.sqrt(len(speakers))
+                y[self.layout.lfe_index], lfe[1] = sps.sosfilt(lfe[0], mono, zi=lfe[1])
+            t1 = min(n, t0 + nb * B)
+            y = y[:, : t1 - t0]
+            _edge_fade(y, t0, n, fade)
+            out[:, t0:t1] = y
+            if progress is not None:
+                progress(t1 / n)
+
+
+def _edge_fade(y: np.ndarray, t0: int, n: int, fade: int) -> None:
+    """Fade the first and last ``fade`` samples of the whole render (cos^2), in place."""
+    t = np.arange(t0, t0 + y.shape[-1])
+    ramp = np.minimum(np.minimum(t, n - 1 - t) / fade, 1.0)
+    if ramp.min() < 1.0:
+        y *= (np.sin(0.5 * np.pi * ramp) ** 2).astype(np.float32)
+
+
+def _seed(text: str) -> int:
+    """A stable seed from a string (Python's hash() changes between runs)."""
+    return int.from_bytes(text.encode("utf-8")[:8].ljust(8, b"\0"), "little") % (2 ** 31)
+
+
+def _measure(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | None) -> float:
+    fmt, sr = options.format, options.sample_rate
+    if fmt == "foa":
+        decoder = OverlapAdd(ambisonics.binaural_decoder(hrtf))
+        meter = loudness.LoudnessMeter(sr, 2)
+        for start in range(0, audio.shape[-1], loudness.CHUNK):
+            meter.feed(decoder.process(np.asarray(audio[:, start:start + loudness.CHUNK])))
+        return meter.result()
+    weights = loudness.channel_weights(list(LAYOUTS[fmt].azimuths_deg)) if fmt in LAYOUTS else None
+    return loudness.integrated_loudness(audio, sr, weights)
+
+
+def _normalise(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | None, report: RenderReport) -> None:
+    """Bring ``audio`` to the target loudness with the true peak under the ceiling, in place."""
+    if options.format == "foa":
+        report.measured_on = "binaural decode of the FOA output (virtual cube through the HRTF)"
+    measured = _measure(audio, options, hrtf)
+    if options.loudness_lufs is not None and not math.isfinite(measured):
+        report.notes.append("output is silent: loudness not normalised")
+    elif options.loudness_lufs is not None:
+        gain_db = options.loudness_lufs - measured
+        for _ in range(3):  # limiting lowers loudness; make it up, at most thrice
+            _scale(audio, 10.0 ** (gain_db / 20.0))
+            report.gain_db += gain_db
+            report.limiter_db = max(report.limiter_db, loudness.limit_true_peak(
+                audio, options.sample_rate, options.true_peak_dbtp - 0.05))
+            measured = _measure(audio, options, hrtf)
+            gain_db = options.loudness_lufs - measured
+            if gain_db < 0.1:
+                break
+    else:
+        report.limiter_db = loudness.limit_true_peak(audio, options.sample_rate, options.true_peak_dbtp - 0.05)
+        measured = _measure(audio, options, hrtf)
+    report.loudness_lufs = measured
+    report.true_peak_dbtp = loudness.true_peak_dbtp(audio)
+
+
+def _scale(audio: np.ndarray, gain: float) -> None:
+    for start in range(0, audio.shape[-1], loudness.CHUNK):
+        audio[:, start:start + loudness.CHUNK] *= np.float32(gain)

@@ -1,0 +1,125 @@
+"""Mono source signals, read by absolute sample time.
+
+Every signal answers ``samples(start, stop)`` for any range, negative times
+included (silence before the scene starts), without state. That lets the
+renderer work in chunks of any size, read the history that block
+convolution needs, and keep memory bounded whatever the scene's length.
+
+Contents
+--------
+Clip           a decoded sound placed in the scene (gain, offset, loop)
+Delayed        a signal delayed by a time-varying amount (propagation, images)
+Decorrelated   a signal through a short all-pass-like FIR (for wide sources)
+Silence
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+import numpy as np
+from scipy import signal as sps
+
+#: Length of the equal-power crossfade that hides a loop's seam.
+LOOP_CROSSFADE_S = 0.05
+#: Length of a decorrelation filter.
+DECORRELATOR_S = 0.008
+
+
+class Signal(Protocol):
+    def samples(self, start: int, stop: int) -> np.ndarray:
+        """float32 samples [shape=(stop - start,)] at absolute times start..stop-1."""
+
+
+class Silence:
+    def samples(self, start: int, stop: int) -> np.ndarray:
+        return np.zeros(stop - start, dtype=np.float32)
+
+
+class Clip:
+    """A sound placed at scene time 0.
+
+    ``offset_samples`` is where in the sound playback starts; with ``loop``
+    the sound repeats (its seam crossfaded at equal power), otherwise it plays
+    once and then is silent.
+    """
+
+    def __init__(self, data: np.ndarray, sample_rate: int, *, gain: float = 1.0, loop: bool = True,
+                 offset_samples: int = 0):
+        data = np.asarray(data, dtype=np.float32) * np.float32(gain)
+        self.loop = loop
+        if loop:
+            xf = min(int(LOOP_CROSSFADE_S * sample_rate), len(data) // 4)
+            if xf > 1:
+                ramp = np.linspace(0.0, np.pi / 2, xf, dtype=np.float32)
+                head = data[:xf] * np.sin(ramp) + data[-xf:] * np.cos(ramp)
+                data = np.concatenate([head, data[xf:-xf]])
+        self.data = np.concatenate([data, data[:1] if loop else np.zeros(1, np.float32)])
+        self.length = len(data)
+        self.offset = int(offset_samples)
+
+    def samples(self, start: int, stop: int) -> np.ndarray:
+        return self.read(np.arange(start, stop, dtype=np.int64))
+
+    def read(self, times: np.ndarray) -> np.ndarray:
+        """Samples at (possibly fractional) scene times, linearly interpolated."""
+        times = np.asarray(times)
+        if times.dtype.kind == "f":
+            whole = np.floor(times)
+            frac = (times - whole).astype(np.float32)
+            whole = whole.astype(np.int64)
+        else:
+            whole, frac = times.astype(np.int64), None
+        before = whole < 0
+        pos = whole + self.offset
+        if self.loop:
+            pos = np.mod(pos, self.length)
+            valid = ~before
+        else:
+            valid = ~before & (pos < self.length)
+            pos = np.clip(pos, 0, self.length - 1)
+        out = self.data[pos]
+        if frac is not None:
+            out = out + frac * (self.data[pos + 1] - out)
+        out[~valid] = 0.0
+        return out
+
+
+class Delayed:
+    """``base`` delayed by ``delay(t)`` samples, read with linear interpolation.
+
+    ``delay`` maps absolute sample times (float64 array) to delays in samples;
+    a changing delay gives the Doppler shift of a moving source.
+    """
+
+    def __init__(self, base: Clip, delay: Callable[[np.ndarray], np.ndarray]):
+        self.base = base
+        self.delay = delay
+
+    def samples(self, start: int, stop: int) -> np.ndarray:
+        t = np.arange(start, stop, dtype=np.float64)
+        return self.base.read(t - self.delay(t))
+
+
+class Decorrelated:
+    """``base`` through a short random-phase FIR: same spectrum envelope, low coherence."""
+
+    def __init__(self, base: Signal, sample_rate: int, seed: int):
+        n = max(16, int(DECORRELATOR_S * sample_rate))
+        rng = np.random.default_rng(seed)
+        phase = rng.uniform(-np.pi, np.pi, n // 2 + 1)
+        phase[0] = 0.0
+        phase[-1] = 0.0
+        fir = np.fft.irfft(np.exp(1j * phase), n)
+        taper = np.ones(n)
+        tail = n // 4
+        taper[-tail:] = np.cos(np.linspace(0, np.pi / 2, tail)) ** 2
+        fir *= taper
+        fir /= np.sqrt(np.sum(fir ** 2))
+        self.fir = fir.astype(np.float32)
+        self.base = base
+
+    def samples(self, start: int, stop: int) -> np.ndarray:
+        n = len(self.fir)
+        x = self.base.samples(start - n + 1, stop)
+        return sps.oaconvolve(x, self.fir, mode="valid").astype(np.float32, copy=False)
