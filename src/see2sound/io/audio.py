@@ -5,7 +5,7 @@ Contents
 read_mono         a sound file as a mono float32 signal at a given rate
 resample          band-limited sample-rate conversion
 write_audio       WAV (WAVE_FORMAT_EXTENSIBLE with the layout's channel mask)
-                  or FLAC, written atomically
+                  or FLAC, written atomically and in chunks
 CHANNEL_MASKS     the dwChannelMask of each output format
 """
 
@@ -68,10 +68,10 @@ def read_mono(path: str | os.PathLike, sample_rate: int, *, max_duration_s: floa
     """
     path = Path(path)
     notes: list[str] = []
+    if not path.is_file():
+        raise See2SoundError(f"{path}: no such audio file")
     try:
         info = sf.info(str(path))
-    except FileNotFoundError:
-        raise See2SoundError(f"{path}: no such audio file") from None
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise See2SoundError(f"{path}: not a readable audio file ({_reason(exc)})") from None
     if not MIN_INPUT_RATE <= info.samplerate <= MAX_INPUT_RATE:
@@ -111,21 +111,36 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fm
     (:data:`CHANNEL_MASKS`), as 32-bit float (``subtype="float"``) or 24-bit
     PCM (``"pcm24"``). FLAC is always 24-bit PCM; its channel order for 6 and
     8 channels is the FLAC default, which matches SPEC's 5.1 and 7.1 orders.
+    ``audio`` may be a disk-backed memmap: it is written in chunks.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
+    with atomic_output(path) as tmp:
+        write_audio_to(tmp, audio, sample_rate, fmt, subtype=subtype, suffix=Path(path).suffix)
+
+
+def check_output_path(path: str | os.PathLike) -> str:
+    """The lower-case suffix of an output path, or an error if it is not .wav/.flac."""
+    suffix = Path(path).suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise See2SoundError(f"{path}: output must end in .wav or .flac")
+    return suffix
+
+
+def write_audio_to(tmp: Path, audio: np.ndarray, sample_rate: int, fmt: str, *, subtype: str,
+                   suffix: str) -> None:
+    """Write to ``tmp`` as the format that ``suffix`` names (no rename; see :func:`write_audio`)."""
+    suffix = check_output_path(f"x{suffix}")
     if subtype not in ("float", "pcm24"):
         raise See2SoundError(f"unknown sample format {subtype!r} (use float or pcm24)")
-    frames = np.ascontiguousarray(audio.T, dtype=np.float32)
-    with atomic_output(path) as tmp:
-        if suffix == ".wav":
-            sf.write(str(tmp), frames, sample_rate, format="WAVEX",
-                     subtype="FLOAT" if subtype == "float" else "PCM_24")
-            _patch_channel_mask(tmp, CHANNEL_MASKS[fmt])
-        else:
-            sf.write(str(tmp), frames, sample_rate, format="FLAC", subtype="PCM_24")
+    if suffix == ".wav":
+        kind, sub = "WAVEX", ("FLOAT" if subtype == "float" else "PCM_24")
+    else:
+        kind, sub = "FLAC", "PCM_24"
+    channels, n = audio.shape
+    with sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=channels, format=kind, subtype=sub) as f:
+        for start in range(0, n, 1 << 18):
+            f.write(np.ascontiguousarray(np.asarray(audio[:, start:start + (1 << 18)]).T, dtype=np.float32))
+    if suffix == ".wav":
+        _patch_channel_mask(tmp, CHANNEL_MASKS[fmt])
 
 
 def _patch_channel_mask(path: Path, mask: int) -> None:

@@ -168,6 +168,20 @@ def _load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Clip]:
     return clips
 
 
+def _travel_delay(distance_m: Callable[[np.ndarray], np.ndarray], sr: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Delay in samples of sound heard at sample time t: t - tau, where tau + d(tau) / c = t.
+
+    The distance is the one at emission time; a few fixed-point steps solve it
+    (each shrinks the error by v / c), which gives the exact Doppler shift f / (1 - v/c).
+    """
+    def delay(t: np.ndarray) -> np.ndarray:
+        tau = t - distance_m(t) / SPEED_OF_SOUND_M_S * sr
+        for _ in range(3):
+            tau = t - distance_m(tau) / SPEED_OF_SOUND_M_S * sr
+        return t - tau
+    return delay
+
+
 def _smooth(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
     """Evaluate ``fn`` on a coarse grid of sample times and interpolate between."""
     def at(t: np.ndarray) -> np.ndarray:
@@ -236,8 +250,8 @@ class _Plan:
         path = Path.of(source)
         sr = self.sr
         if self.options.doppler:
-            travel = _smooth(lambda t: path.at(t / sr)[1] / SPEED_OF_SOUND_M_S * sr)
-            direct_signal: Signal = Delayed(clip, travel)
+            travel = _travel_delay(lambda t: path.at(t / sr)[1], sr)
+            direct_signal: Signal = Delayed(clip, _smooth(travel))
         else:
             direct_signal = clip
         for signal, sub_path, scale in self._spread(direct_signal, path, source.spread_deg, seed=_seed(source.id)):
@@ -278,10 +292,11 @@ class _Plan:
                 img_dirs, img_dist, refl = image_sources(room, directions, distances)
                 return img_dirs[:, m], img_dist[:, m], refl[:, m], distances
 
-            def delay(t, geometry=geometry):
+            def relative_delay(t, geometry=geometry):
                 _, img_dist, _, distances = geometry(t)
-                travel = img_dist if self.options.doppler else img_dist - distances
-                return travel / SPEED_OF_SOUND_M_S * sr
+                return (img_dist - distances) / SPEED_OF_SOUND_M_S * sr
+
+            delay = _travel_delay(lambda t, g=geometry: g(t)[1], sr) if self.options.doppler else relative_delay
 
             def gains(t, geometry=geometry):
                 img_dirs, img_dist, refl, _ = geometry(t)

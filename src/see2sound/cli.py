@@ -1,0 +1,183 @@
+"""The ``see2sound`` command (SPEC §4): parses, calls the API, reports.
+
+Exit status: 0 done; 2 bad usage or bad input (one ``error:`` line on
+stderr); 1 an internal failure. Outputs are written to a temporary name and
+renamed at the end, so a failed or interrupted run leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import re
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import See2SoundError
+from .io.audio import check_output_path, write_audio_to
+from .io.files import atomic_output
+from .scene import Scene
+from .spatial import FORMATS, RenderOptions
+from .spatial.renderer import CHANNELS, render_scene
+from .spatial.room import ROOM_CHOICES
+
+#: Renders larger than this are held in a temporary file beside the output, not in memory.
+IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
+
+_FORMAT_NAMES = {
+    "binaural": r"binaural",
+    "foa": r"foa|ambix",
+    "stereo": r"stereo",
+    "5.1": r"5[._]?1",
+    "7.1": r"7[._]?1",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, SPEC §4
+        raise See2SoundError(message)
+
+
+def format_from_name(path: str) -> str | None:
+    """The output format named in a file name (``mix.foa.wav``, ``street_5.1.flac``), if exactly one."""
+    stem = Path(path).name.lower().rsplit(".", 1)[0]
+    found = [fmt for fmt, pattern in _FORMAT_NAMES.items()
+             if re.search(rf"(?<![0-9a-z])(?:{pattern})(?![0-9a-z])", stem)]
+    return found[0] if len(found) == 1 else None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="see2sound", description="Turn a picture or a video into spatial audio.")
+    parser.add_argument("--version", action="version", version=f"see2sound {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sp = commands.add_parser("spatialize", help="render a scene whose sources have audio",
+                             description="Render a see2sound.scene/1 file to spatial audio.")
+    sp.add_argument("scene", metavar="SCENE.json")
+    sp.add_argument("-o", "--output", required=True, metavar="OUT",
+                    help="output file, .wav (WAVE_FORMAT_EXTENSIBLE) or .flac")
+    sp.add_argument("--format", choices=FORMATS,
+                    help="binaural (default), foa (AmbiX), stereo, 5.1 or 7.1; else taken from OUT's name")
+    sp.add_argument("--sample-rate", type=int, default=48000, metavar="HZ")
+    sp.add_argument("--hrtf", metavar="FILE.sofa", help="SOFA SimpleFreeFieldHRIR file (default: MIT KEMAR)")
+    sp.add_argument("--room", choices=ROOM_CHOICES, default="auto",
+                    help="acoustics: auto (medium for indoor ambiences, else outdoor), none, outdoor, "
+                         "small, medium, large")
+    sp.add_argument("--loudness", default="-23", metavar="LUFS",
+                    help="integrated loudness target (default -23), or 'off'")
+    sp.add_argument("--true-peak", type=float, default=-1.0, metavar="DBTP", help="true-peak ceiling (default -1)")
+    sp.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
+    sp.add_argument("--lfe", action="store_true", help="feed the LFE a 120 Hz low-pass (default: silent)")
+    sp.add_argument("--bits", choices=("float", "24"), default="float", help="WAV sample format (FLAC is 24-bit)")
+    sp.add_argument("--preview", metavar="BINAURAL.wav",
+                    help="with --format foa: also write its binaural decode here")
+    sp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    sp.add_argument("-v", "--verbose", action="store_true", help="more detail, tracebacks on internal errors")
+    return parser
+
+
+def _loudness(text: str) -> float | None:
+    if text.lower() in ("off", "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise See2SoundError(f"--loudness: expected LUFS or 'off', got {text!r}") from None
+    if not math.isfinite(value):
+        raise See2SoundError(f"--loudness: expected a finite number, got {text!r}")
+    return value
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, label: str):
+    """A rich progress bar on stderr; yields a callback taking the fraction done."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    if not (enabled and console.is_terminal):
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(label, total=1.0)
+        yield lambda fraction: bar.update(task, completed=fraction)
+
+
+def _spatialize(args) -> None:
+    fmt = args.format or format_from_name(args.output) or "binaural"
+    suffix = check_output_path(args.output)
+    if args.preview is not None:
+        if fmt != "foa":
+            raise See2SoundError("--preview: only with --format foa")
+        check_output_path(args.preview)
+    options = RenderOptions(format=fmt, sample_rate=args.sample_rate, hrtf=args.hrtf, room=args.room,
+                            loudness_lufs=_loudness(args.loudness), true_peak_dbtp=args.true_peak,
+                            doppler=args.doppler, lfe=args.lfe)
+    options.check()
+    scene = Scene.load(args.scene)
+    n = int(round(scene.duration_s * options.sample_rate))
+    channels = CHANNELS[fmt]
+    subtype = "float" if args.bits == "float" else "pcm24"
+    with contextlib.ExitStack() as stack:
+        out_tmp = stack.enter_context(atomic_output(args.output))
+        preview_tmp = stack.enter_context(atomic_output(args.preview)) if args.preview else None
+        buffer = None
+        if channels * n * 4 > IN_MEMORY_LIMIT_BYTES:
+            spill = stack.enter_context(tempfile.TemporaryFile(dir=out_tmp.parent, prefix=".see2sound-"))
+            buffer = np.memmap(spill, dtype=np.float32, mode="w+", shape=(channels, max(n, 1)))
+        with _progress(not args.quiet, f"rendering {fmt}") as progress:
+            audio, report = render_scene(scene, options, out=buffer, progress=progress)
+        write_audio_to(out_tmp, audio, options.sample_rate, fmt, subtype=subtype, suffix=suffix)
+        if preview_tmp is not None:
+            from .spatial.ambisonics import decode_binaural
+            from .spatial.hrtf import HRTF
+
+            hrtf = HRTF.load(options.hrtf, options.sample_rate)
+            write_audio_to(preview_tmp, decode_binaural(np.asarray(audio), hrtf), options.sample_rate,
+                           "binaural", subtype=subtype, suffix=Path(args.preview).suffix)
+    if not args.quiet:
+        print(f"wrote {args.output}: {fmt}, {report.channels} ch, {report.sample_rate} Hz, "
+              f"{report.duration_s:.2f} s, {report.loudness_lufs:.1f} LUFS, "
+              f"true peak {report.true_peak_dbtp:.1f} dBTP")
+        if args.verbose:
+            print(f"  room {report.room}; gain {report.gain_db:+.1f} dB; limiter {report.limiter_db:.1f} dB; "
+                  f"loudness measured on {report.measured_on}")
+        for note in report.notes:
+            print(f"note: {note}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    verbose = False
+    try:
+        args = _parser().parse_args(argv)
+        verbose = getattr(args, "verbose", False)
+        if args.command is None:
+            _parser().print_help()
+            return 2
+        {"spatialize": _spatialize}[args.command](args)
+        return 0
+    except See2SoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: out of memory (try a shorter --duration or a lower --sample-rate)", file=sys.stderr)
+        return 1
+    except Exception as exc:  # an internal failure: say so in one line, trace only on -v
+        if verbose:
+            traceback.print_exc()
+        print(f"error: internal failure: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

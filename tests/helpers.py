@@ -1,0 +1,117 @@
+"""Test signals, scene builders and independent measurements, in one place.
+
+The measurements here do not use see2sound's own code: directions come from
+the output's intensity vector or interaural cues, channel masks from the
+file's bytes, so a test checks what a listener or another tool would see.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import h5py
+import numpy as np
+import soundfile as sf
+from scipy import signal
+
+SR = 48000
+KEMAR = Path(__file__).resolve().parents[1] / "src/see2sound/data/hrtf/mit_kemar_normal_pinna.sofa"
+
+
+# --- signals -----------------------------------------------------------------
+
+def noise(seconds: float, sr: int = SR, seed: int = 0, level: float = 0.1) -> np.ndarray:
+    """White noise, float32."""
+    return (np.random.default_rng(seed).standard_normal(int(seconds * sr)) * level).astype(np.float32)
+
+
+def tone(freq_hz: float, seconds: float, sr: int = SR, level: float = 0.1) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (level * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32)
+
+
+def write_wav(path: Path, x: np.ndarray, sr: int = SR) -> Path:
+    sf.write(str(path), x.T if x.ndim > 1 else x, sr)
+    return path
+
+
+def source(sid: str, azimuth: float, elevation: float = 0.0, distance: float = 2.0,
+           audio: str = "noise.wav", **extra) -> dict:
+    return {"id": sid, "position": {"azimuth_deg": azimuth, "elevation_deg": elevation, "distance_m": distance},
+            "audio": {"path": audio}, **extra}
+
+
+def scene_file(folder: Path, sources: list[dict], duration: float = 2.0, **extra) -> Path:
+    """A scene JSON in ``folder``; writes noise.wav there if no file of that name exists."""
+    if not (folder / "noise.wav").exists():
+        write_wav(folder / "noise.wav", noise(3.0))
+    path = folder / "scene.json"
+    path.write_text(json.dumps({"schema": "see2sound.scene/1", "duration_s": duration,
+                                "sources": sources, **extra}))
+    return path
+
+
+def scene_dict(sources: list[dict], duration: float = 2.0) -> dict:
+    return {"schema": "see2sound.scene/1", "duration_s": duration, "sources": sources}
+
+
+# --- measurements ------------------------------------------------------------
+
+def intensity_direction(foa: np.ndarray) -> tuple[float, float]:
+    """(azimuth, elevation) in degrees of the active intensity of AmbiX [W, Y, Z, X]."""
+    w, y, z, x = foa.astype(np.float64)
+    ix, iy, iz = np.mean(w * x), np.mean(w * y), np.mean(w * z)
+    return float(np.degrees(np.arctan2(iy, ix))), float(np.degrees(np.arctan2(iz, np.hypot(ix, iy))))
+
+
+def gcc_phat_itd_us(left: np.ndarray, right: np.ndarray, sr: int, fmax: float = 1500.0) -> float:
+    """Interaural time difference in microseconds (> 0: left ear leads), GCC-PHAT below fmax."""
+    n = 1 << int(np.ceil(np.log2(len(left) + len(right))))
+    cross = np.fft.rfft(left, n) * np.conj(np.fft.rfft(right, n))
+    cross /= np.maximum(np.abs(cross), 1e-20)
+    cross[np.fft.rfftfreq(n, 1 / sr) > fmax] = 0
+    up = 16
+    cc = np.fft.irfft(cross, n * up)
+    max_lag = int(0.0015 * sr * up)
+    lags = np.concatenate([np.arange(0, max_lag), np.arange(-max_lag, 0)])
+    values = np.concatenate([cc[:max_lag], cc[-max_lag:]])
+    lag = lags[np.argmax(values)]
+    return float(-lag / (sr * up) * 1e6)
+
+
+def ild_db(left: np.ndarray, right: np.ndarray) -> float:
+    return float(10 * np.log10(np.sum(left.astype(np.float64) ** 2) / np.sum(right.astype(np.float64) ** 2)))
+
+
+def kemar_hrir(azimuth: float, elevation: float) -> tuple[np.ndarray, int]:
+    """The measured KEMAR pair [shape=(2, n)] at exactly this grid direction, read with h5py."""
+    with h5py.File(KEMAR, "r") as f:
+        pos = f["SourcePosition"][()]
+        ir = f["Data.IR"][()]
+        sr = int(f["Data.SamplingRate"][()][0])
+    match = np.where((np.abs(((pos[:, 0] - azimuth) + 180) % 360 - 180) < 1e-6)
+                     & (np.abs(pos[:, 1] - elevation) < 1e-6))[0]
+    assert len(match) == 1, f"no KEMAR measurement at ({azimuth}, {elevation})"
+    return ir[match[0]], sr
+
+
+def true_peak_dbtp(audio: np.ndarray) -> float:
+    up = signal.resample_poly(audio.astype(np.float64), 4, 1, axis=-1)
+    return float(20 * np.log10(np.max(np.abs(up))))
+
+
+def wav_channel_mask(path: Path) -> tuple[int, int]:
+    """(wFormatTag, dwChannelMask) read from a WAV file's fmt chunk (mask 0 if not EXTENSIBLE)."""
+    data = Path(path).read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    pos = 12
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if cid == b"fmt ":
+            tag = struct.unpack("<H", data[pos + 8:pos + 10])[0]
+            mask = struct.unpack("<I", data[pos + 28:pos + 32])[0] if tag == 0xFFFE else 0
+            return tag, mask
+        pos += 8 + size + (size & 1)
+    raise AssertionError("no fmt chunk")
