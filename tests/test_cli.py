@@ -117,3 +117,15 @@ def test_output_folder_must_exist(tmp_path):
     scene = scene_file(tmp_path, [source("a", 0)], duration=0.5)
     result = run("spatialize", scene, "-o", tmp_path / "no" / "out.wav")
     assert result.returncode == 2 and result.stderr.startswith("error: ")
+
+
+def test_long_renders_go_through_a_disk_buffer_with_the_same_result(tmp_path, monkeypatch):
+    import see2sound.cli as cli
+    scene = scene_file(tmp_path, [source("a", 30, spread_deg=40), source("b", -100, 0, 6.0)], duration=2.0)
+    assert main(["spatialize", str(scene), "-o", str(tmp_path / "mem.wav"), "--format", "foa",
+                 "--room", "small", "--preview", str(tmp_path / "mem-bin.wav"), "-q"]) == 0
+    monkeypatch.setattr(cli, "IN_MEMORY_LIMIT_BYTES", 1000)
+    assert main(["spatialize", str(scene), "-o", str(tmp_path / "disk.wav"), "--format", "foa",
+                 "--room", "small", "--preview", str(tmp_path / "disk-bin.wav"), "-q"]) == 0
+    for a, b in (("mem.wav", "disk.wav"), ("mem-bin.wav", "disk-bin.wav")):
+        np.testing.assert_allclose(sf.read(str(tmp_path / a))[0], sf.read(str(tmp_path / b))[0], atol=1e-6)

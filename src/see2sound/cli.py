@@ -12,7 +12,6 @@ import contextlib
 import math
 import re
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 from . import __version__
 from .errors import See2SoundError
 from .io.audio import check_output_path, write_audio_to
+from .io.buffer import DiskAudio
 from .io.files import atomic_output
 from .scene import Scene
 from .spatial import FORMATS, RenderOptions
@@ -71,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
                          "small, medium, large")
     sp.add_argument("--loudness", default="-23", metavar="LUFS",
                     help="integrated loudness target (default -23), or 'off'")
-    sp.add_argument("--true-peak", type=float, default=-1.0, metavar="DBTP", help="true-peak ceiling (default -1)")
+    sp.add_argument("--true-peak", default="-1", metavar="DBTP",
+                    help="true-peak ceiling of the limiter (default -1), or 'off'")
     sp.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
     sp.add_argument("--lfe", action="store_true", help="feed the LFE a 120 Hz low-pass (default: silent)")
     sp.add_argument("--bits", choices=("float", "24"), default="float", help="WAV sample format (FLAC is 24-bit)")
@@ -82,15 +83,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _loudness(text: str) -> float | None:
+def _level(flag: str, text: str) -> float | None:
+    """A level in dB, or None for 'off'."""
     if text.lower() in ("off", "none"):
         return None
     try:
         value = float(text)
     except ValueError:
-        raise See2SoundError(f"--loudness: expected LUFS or 'off', got {text!r}") from None
+        raise See2SoundError(f"{flag}: expected a number or 'off', got {text!r}") from None
     if not math.isfinite(value):
-        raise See2SoundError(f"--loudness: expected a finite number, got {text!r}")
+        raise See2SoundError(f"{flag}: expected a finite number, got {text!r}")
     return value
 
 
@@ -118,7 +120,8 @@ def _spatialize(args) -> None:
             raise See2SoundError("--preview: only with --format foa")
         check_output_path(args.preview)
     options = RenderOptions(format=fmt, sample_rate=args.sample_rate, hrtf=args.hrtf, room=args.room,
-                            loudness_lufs=_loudness(args.loudness), true_peak_dbtp=args.true_peak,
+                            loudness_lufs=_level("--loudness", args.loudness),
+                            true_peak_dbtp=_level("--true-peak", args.true_peak),
                             doppler=args.doppler, lfe=args.lfe)
     options.check()
     scene = Scene.load(args.scene)
@@ -130,8 +133,7 @@ def _spatialize(args) -> None:
         preview_tmp = stack.enter_context(atomic_output(args.preview)) if args.preview else None
         buffer = None
         if channels * n * 4 > IN_MEMORY_LIMIT_BYTES:
-            spill = stack.enter_context(tempfile.TemporaryFile(dir=out_tmp.parent, prefix=".see2sound-"))
-            buffer = np.memmap(spill, dtype=np.float32, mode="w+", shape=(channels, max(n, 1)))
+            buffer = stack.enter_context(DiskAudio(channels, n, folder=out_tmp.parent))
         with _progress(not args.quiet, f"rendering {fmt}") as progress:
             audio, report = render_scene(scene, options, out=buffer, progress=progress)
         write_audio_to(out_tmp, audio, options.sample_rate, fmt, subtype=subtype, suffix=suffix)
@@ -140,7 +142,7 @@ def _spatialize(args) -> None:
             from .spatial.hrtf import HRTF
 
             hrtf = HRTF.load(options.hrtf, options.sample_rate)
-            write_audio_to(preview_tmp, decode_binaural(np.asarray(audio), hrtf), options.sample_rate,
+            write_audio_to(preview_tmp, decode_binaural(audio, hrtf), options.sample_rate,
                            "binaural", subtype=subtype, suffix=Path(args.preview).suffix)
     if not args.quiet:
         print(f"wrote {args.output}: {fmt}, {report.channels} ch, {report.sample_rate} Hz, "

@@ -68,3 +68,18 @@ def test_missing_and_empty_audio(tmp_path):
     sf.write(str(tmp_path / "empty.wav"), np.zeros((0, 1), np.float32), 48000)
     with pytest.raises(See2SoundError, match="no samples"):
         read_mono(tmp_path / "empty.wav", 48000)
+
+
+def test_disk_buffer_reads_back_what_was_written(tmp_path):
+    from see2sound.io.buffer import DiskAudio
+    x = np.stack([noise(0.5, seed=k) for k in range(6)])
+    with DiskAudio(6, x.shape[1], folder=tmp_path) as buf:
+        buf[:, :1000] = x[:, :1000]
+        buf[:, 1000:] = x[:, 1000:]
+        buf[:, 500:700] *= 2.0
+        expected = x.copy()
+        expected[:, 500:700] *= 2.0
+        np.testing.assert_array_equal(buf[:, :], expected)
+        with pytest.raises(IndexError):
+            buf[0, :10]
+    assert list(tmp_path.iterdir()) == []  # the temporary file is anonymous

@@ -91,7 +91,7 @@ def read_mono(path: str | os.PathLike, sample_rate: int, *, max_duration_s: floa
         raise See2SoundError(f"{path}: audio contains NaN or infinite samples")
     if data.shape[1] > 1:
         notes.append(f"{path.name}: downmixed {data.shape[1]} channels to mono")
-    mono = data.mean(axis=1)
+    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
     if rate != sample_rate:
         notes.append(f"{path.name}: resampled {rate} Hz to {sample_rate} Hz")
         mono = resample(mono, rate, sample_rate)

@@ -21,7 +21,7 @@ __all__ = ["FORMATS", "RenderOptions", "RenderReport", "render_scene", "spatiali
 
 def spatialize(scene: Scene, format: str = "binaural", *, sample_rate: int = 48000,
                hrtf: str | os.PathLike | None = None, room: str = "auto",
-               loudness_lufs: float | None = -23.0, true_peak_dbtp: float = -1.0,
+               loudness_lufs: float | None = -23.0, true_peak_dbtp: float | None = -1.0,
                doppler: bool = False, lfe: bool = False) -> tuple[np.ndarray, int]:
     """Render a scene whose sources have audio.
 

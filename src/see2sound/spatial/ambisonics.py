@@ -57,12 +57,21 @@ def binaural_decoder(hrtf: HRTF) -> np.ndarray:
     return sfft.irfft(spectra, n_fft, axis=-1).astype(np.float32)
 
 
-def decode_binaural(foa: np.ndarray, hrtf: HRTF) -> np.ndarray:
+def decode_binaural(foa: np.ndarray, hrtf: HRTF, chunk: int = 1 << 18) -> np.ndarray:
     """Binaural [shape=(2, n)] from AmbiX [shape=(4, n)] at ``hrtf.sample_rate``.
 
+    ``foa`` may be any array-like read as ``foa[:, a:b]`` (e.g. a disk buffer).
     The output is advanced by :data:`DECODER_DELAY_SAMPLES` so it lines up with the input.
     """
     filt = OverlapAdd(binaural_decoder(hrtf))
     n = foa.shape[-1]
-    padded = np.concatenate([foa, np.zeros((4, DECODER_DELAY_SAMPLES), dtype=foa.dtype)], axis=1)
-    return filt.process(padded)[:, DECODER_DELAY_SAMPLES:DECODER_DELAY_SAMPLES + n]
+    out = np.empty((2, n), dtype=np.float32)
+    d = DECODER_DELAY_SAMPLES
+    for start in range(0, n + d, chunk):
+        x = np.zeros((4, min(chunk, n + d - start)), dtype=np.float32)
+        part = np.asarray(foa[:, start:min(start + chunk, n)])
+        x[:, : part.shape[-1]] = part
+        y = filt.process(x)
+        lo, hi = max(start, d), start + y.shape[-1]
+        out[:, lo - d:hi - d] = y[:, lo - start:]
+    return out

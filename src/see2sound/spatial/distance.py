@@ -45,6 +45,6 @@ def air_absorption_db(frequency_hz, temperature_c: float = TEMPERATURE_C,
 
 def air_absorption_gain(frequency_hz: np.ndarray, distance_m) -> np.ndarray:
     """Magnitude responses [shape=(n, len(frequency_hz))] for distances [shape=(n,)]."""
-    alpha = air_absorption_db(frequency_hz)
-    d = np.atleast_1d(np.asarray(distance_m, dtype=np.float64))
-    return 10.0 ** (-d[:, None] * alpha[None, :] / 20.0)
+    nepers = (air_absorption_db(frequency_hz) * (np.log(10.0) / 20.0)).astype(np.float32)
+    d = np.atleast_1d(np.asarray(distance_m, dtype=np.float32))
+    return np.exp(-d[:, None] * nepers[None, :])

@@ -27,7 +27,9 @@ measured through its binaural decode.
 Contents
 --------
 RenderOptions, RenderReport, FORMATS
-render_scene     the whole render into a (channels, n) float32 array
+render_scene     the whole render into a (channels, n) float32 array:
+render_dry       the spatial stage, then
+master           loudness normalisation and true-peak limiting
 """
 
 from __future__ import annotations
@@ -69,14 +71,18 @@ Progress = Callable[[float], None]
 
 @dataclass
 class RenderOptions:
-    """How to render. ``loudness_lufs=None`` leaves the level as rendered."""
+    """How to render.
+
+    ``loudness_lufs=None`` leaves the level as rendered; ``true_peak_dbtp=None``
+    turns the limiter off too (the output may then exceed full scale).
+    """
 
     format: str = "binaural"
     sample_rate: int = 48000
     hrtf: str | os.PathLike | None = None
     room: str = "auto"
     loudness_lufs: float | None = -23.0
-    true_peak_dbtp: float = -1.0
+    true_peak_dbtp: float | None = -1.0
     doppler: bool = False
     lfe: bool = False
 
@@ -87,7 +93,7 @@ class RenderOptions:
             raise See2SoundError(f"--sample-rate: must be an integer from {MIN_RATE} to {MAX_RATE} Hz")
         if self.loudness_lufs is not None and not -70.0 <= self.loudness_lufs <= 0.0:
             raise See2SoundError(f"--loudness: must be between -70 and 0 LUFS, got {self.loudness_lufs:g}")
-        if not -20.0 <= self.true_peak_dbtp <= 0.0:
+        if self.true_peak_dbtp is not None and not -20.0 <= self.true_peak_dbtp <= 0.0:
             raise See2SoundError(f"--true-peak: must be between -20 and 0 dBTP, got {self.true_peak_dbtp:g}")
 
 
@@ -116,10 +122,19 @@ def render_scene(scene: Scene, options: RenderOptions | None = None, *, out: np.
                  progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
     """Render ``scene`` to audio [shape=(channels, n), float32], n = round(duration_s * rate).
 
-    ``out``, if given, is filled instead of a new array (e.g. a disk-backed
-    memmap for long renders). ``progress`` is called with the fraction done.
+    The two stages, :func:`render_dry` then :func:`master`. ``out``, if given,
+    is filled instead of a new array (e.g. a disk-backed memmap for long
+    renders). ``progress`` is called with the fraction done.
     """
     options = options or RenderOptions()
+    audio, report = render_dry(scene, options, out=out, progress=progress)
+    master(audio, options, report)
+    return audio, report
+
+
+def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None = None,
+               progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
+    """The spatial stage alone: sources, room and edge fades, no loudness or limiting."""
     options.check()
     sr = options.sample_rate
     n = int(round(scene.duration_s * sr))
@@ -132,8 +147,7 @@ def render_scene(scene: Scene, options: RenderOptions | None = None, *, out: np.
         raise ValueError(f"out must have shape {(channels, n)}")
     notes: list[str] = []
     clips = _load_clips(scene, sr, notes)
-    needs_hrtf = options.format in ("binaural", "foa")
-    hrtf = HRTF.load(options.hrtf, sr) if needs_hrtf else None
+    hrtf = HRTF.load(options.hrtf, sr) if options.format == "binaural" else None
     room = choose_room(options.room, scene)
     plan = _Plan(options, hrtf, room)
     for source in scene.sources:
@@ -143,7 +157,6 @@ def render_scene(scene: Scene, options: RenderOptions | None = None, *, out: np.
     plan.run(out, progress)
     report = RenderReport(options.format, sr, channels, n, room.name if room else "none",
                           loudness_lufs=float("-inf"), true_peak_dbtp=float("-inf"), notes=notes)
-    _normalise(out, options, hrtf, report)
     return out, report
 
 
@@ -233,15 +246,15 @@ class _Plan:
             directions, distances = path.at(t / sr)
             return self._pan(directions) * (distance_gain(distances) * scale)[:, None]
 
-        def gains_through_air(t):
+        def through_air(t):
             _, distances = path.at(t / sr)
             shaped = air_absorption_gain(self.freqs, distances) * self.lead_phasor
-            return (gains(t)[:, :, None] * shaped[:, None, :]).astype(np.complex64)
+            return shaped[:, None, :].astype(np.complex64)
 
         if self.fmt == "binaural":
             return VirtualSource(signal, filters=filters, still=path.is_still)
         if air and np.max(path.distances_m) * air_absorption_db(10000.0) >= AUDIBLE_AIR_DB:
-            return VirtualSource(signal, filters=gains_through_air, still=path.is_still)
+            return VirtualSource(signal, gains=gains, prefilter=through_air, still=path.is_still)
         return VirtualSource(signal, gains=gains, still=path.is_still)
 
     # --- building the plan --------------------------------------------------
@@ -361,10 +374,11 @@ class _Plan:
 
 def _edge_fade(y: np.ndarray, t0: int, n: int, fade: int) -> None:
     """Fade the first and last ``fade`` samples of the whole render (cos^2), in place."""
+    if fade <= t0 and t0 + y.shape[-1] <= n - fade:
+        return
     t = np.arange(t0, t0 + y.shape[-1])
     ramp = np.minimum(np.minimum(t, n - 1 - t) / fade, 1.0)
-    if ramp.min() < 1.0:
-        y *= (np.sin(0.5 * np.pi * ramp) ** 2).astype(np.float32)
+    y *= (np.sin(0.5 * np.pi * ramp) ** 2).astype(np.float32)
 
 
 def _seed(text: str) -> int:
@@ -384,10 +398,21 @@ def _measure(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | None) -> fl
     return loudness.integrated_loudness(audio, sr, weights)
 
 
-def _normalise(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | None, report: RenderReport) -> None:
-    """Bring ``audio`` to the target loudness with the true peak under the ceiling, in place."""
+def master(audio: np.ndarray, options: RenderOptions, report: RenderReport) -> None:
+    """The mastering stage, in place: loudness to target, true peak under the ceiling.
+
+    Fills in the report's measured loudness and true peak.
+    """
+    hrtf = HRTF.load(options.hrtf, options.sample_rate) if options.format == "foa" else None
     if options.format == "foa":
         report.measured_on = "binaural decode of the FOA output (virtual cube through the HRTF)"
+    sr, ceiling = options.sample_rate, options.true_peak_dbtp
+
+    def limit() -> None:
+        if ceiling is not None:
+            reduction = loudness.limit_true_peak(audio, sr, ceiling - 0.05)
+            report.limiter_db = max(report.limiter_db, reduction)
+
     measured = _measure(audio, options, hrtf)
     if options.loudness_lufs is not None and not math.isfinite(measured):
         report.notes.append("output is silent: loudness not normalised")
@@ -396,15 +421,15 @@ def _normalise(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | None, rep
         for _ in range(3):  # limiting lowers loudness; make it up, at most thrice
             _scale(audio, 10.0 ** (gain_db / 20.0))
             report.gain_db += gain_db
-            report.limiter_db = max(report.limiter_db, loudness.limit_true_peak(
-                audio, options.sample_rate, options.true_peak_dbtp - 0.05))
+            limit()
             measured = _measure(audio, options, hrtf)
             gain_db = options.loudness_lufs - measured
-            if gain_db < 0.1:
+            if report.limiter_db == 0.0 or gain_db < 0.1:
                 break
     else:
-        report.limiter_db = loudness.limit_true_peak(audio, options.sample_rate, options.true_peak_dbtp - 0.05)
-        measured = _measure(audio, options, hrtf)
+        limit()
+        if report.limiter_db > 0.0:
+            measured = _measure(audio, options, hrtf)
     report.loudness_lufs = measured
     report.true_peak_dbtp = loudness.true_peak_dbtp(audio)
 

@@ -59,7 +59,19 @@ class Clip:
         self.offset = int(offset_samples)
 
     def samples(self, start: int, stop: int) -> np.ndarray:
-        return self.read(np.arange(start, stop, dtype=np.int64))
+        if not self.loop or start < 0:
+            return self.read(np.arange(start, stop, dtype=np.int64))
+        # A looped range is whole copies of the loop: slices, not a gather.
+        first = (start + self.offset) % self.length
+        body = self.data[: self.length]
+        out = np.empty(stop - start, dtype=np.float32)
+        filled = 0
+        while filled < len(out):
+            piece = body[first: first + len(out) - filled]
+            out[filled: filled + len(piece)] = piece
+            filled += len(piece)
+            first = 0
+        return out
 
     def read(self, times: np.ndarray) -> np.ndarray:
         """Samples at (possibly fractional) scene times, linearly interpolated."""
