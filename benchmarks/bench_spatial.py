@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -133,9 +132,11 @@ def memory(folder: Path) -> list[tuple[str, str, str]]:
     scene = make_scene(folder, 8, 600.0, moving=True)
     for fmt in ("binaural", "7.1"):
         out = folder / f"long-{fmt}.wav"
-        code = ("import resource, sys, time; from see2sound.cli import main; t = time.perf_counter(); "
+        # VmHWM: this process's own peak; ru_maxrss would carry the parent's over the exec.
+        code = ("import re, sys, time; from see2sound.cli import main; t = time.perf_counter(); "
                 f"rc = main(['spatialize', {str(scene)!r}, '-o', {str(out)!r}, '--format', {fmt!r}, '-q']); "
-                "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+                "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1); "
+                "print(time.perf_counter() - t, hwm); sys.exit(rc)")
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         seconds, kib = result.stdout.split()
         rows.append((f"10 min, 8 moving sources, {fmt}, CLI to WAV", f"{float(seconds):.1f} s",

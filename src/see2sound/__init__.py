@@ -1,6 +1,7 @@
 """see2sound: turn a picture or a video into spatial audio.
 
 >>> import see2sound
+>>> scene = see2sound.analyze("photo.jpg", hfov_deg=60)          # doctest: +SKIP
 >>> scene = see2sound.Scene.load("scene.json")                   # doctest: +SKIP
 >>> audio, sr = see2sound.spatialize(scene, format="binaural")    # doctest: +SKIP
 """
@@ -8,6 +9,7 @@
 from .errors import See2SoundError
 from .scene import Scene
 from .spatial import spatialize
+from .vision import analyze
 
 __version__ = "0.1.0"
-__all__ = ["Scene", "See2SoundError", "spatialize", "__version__"]
+__all__ = ["Scene", "See2SoundError", "analyze", "spatialize", "__version__"]

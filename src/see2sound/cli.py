@@ -80,7 +80,63 @@ def _parser() -> argparse.ArgumentParser:
                     help="with --format foa: also write its binaural decode here")
     sp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     sp.add_argument("-v", "--verbose", action="store_true", help="more detail, tracebacks on internal errors")
+    an = commands.add_parser("analyze", help="find what in a picture makes sound and where",
+                             description="Vision only: a picture in, a see2sound.scene/1 file out (no audio yet).")
+    an.add_argument("input", metavar="IMAGE")
+    an.add_argument("-o", "--output", required=True, metavar="SCENE.json")
+    an.add_argument("--hfov", type=float, metavar="DEG",
+                    help="horizontal field of view (default: from EXIF, else 65)")
+    an.add_argument("--projection", choices=("auto", "perspective", "equirect"), default="auto",
+                    help="equirect = 360 deg panorama (auto: from XMP GPano or a 2:1 picture)")
+    an.add_argument("--detector", default="ensemble", help="ensemble (default), ssd or nanodet")
+    an.add_argument("--max-sources", type=int, default=6, metavar="N")
+    an.add_argument("--duration", type=float, default=10.0, metavar="S", help="the scene's length (default 10)")
+    an.add_argument("--overlay", metavar="PNG", help="also draw the sources on the picture and a map")
+    an.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    an.add_argument("-v", "--verbose", action="store_true", help="tracebacks on internal errors")
     return parser
+
+
+def _analyze(args) -> None:
+    import os
+
+    from .vision import analyze_picture
+
+    if not 1 <= args.max_sources <= 64:
+        raise See2SoundError(f"--max-sources: must be from 1 to 64, got {args.max_sources}")
+    if not (math.isfinite(args.duration) and 0 < args.duration <= 86400):
+        raise See2SoundError(f"--duration: must be more than 0 and at most 86400 s, got {args.duration:g}")
+    if Path(args.output).suffix.lower() != ".json":
+        raise See2SoundError(f"{args.output}: the scene file must end in .json")
+    if args.overlay is not None and Path(args.overlay).suffix.lower() != ".png":
+        raise See2SoundError(f"{args.overlay}: the overlay must end in .png")
+    result = analyze_picture(args.input, hfov_deg=args.hfov, projection=args.projection,
+                             detector=args.detector, max_sources=args.max_sources, duration_s=args.duration)
+    scene = result.scene
+    folder = Path(args.output).resolve().parent
+    scene.input["path"] = os.path.relpath(Path(args.input).resolve(), folder)
+    with contextlib.ExitStack() as stack:
+        if args.overlay:
+            from .vision.overlay import render_overlay
+
+            image = render_overlay(result.picture.rgb, scene, result.picture.scale)
+            overlay_tmp = stack.enter_context(atomic_output(args.overlay))
+            image.save(overlay_tmp, format="PNG")
+        scene.save(args.output)
+    if not args.quiet:
+        cam = result.camera
+        fov = "360 deg panorama" if cam.projection == "equirect" else f"hfov {cam.hfov_deg:.1f} deg ({cam.fov_source})"
+        print(f"wrote {args.output}: {len(scene.sources)} source(s), ambience {scene.ambience.kind} "
+              f"({scene.ambience.confidence:.2f}), {fov}")
+        for src in scene.sources:
+            p = src.position
+            spread = f", spread {src.spread_deg:.0f} deg" if src.spread_deg else ""
+            print(f"  {src.id:14s} {src.label:12s} azimuth {p.azimuth_deg:+6.1f}  elevation {p.elevation_deg:+5.1f}"
+                  f"  {p.distance_m:5.1f} m  (confidence {src.confidence:.2f}{spread})")
+        if args.overlay:
+            print(f"wrote {args.overlay}")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def _level(flag: str, text: str) -> float | None:
@@ -163,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             _parser().print_help()
             return 2
-        {"spatialize": _spatialize}[args.command](args)
+        {"spatialize": _spatialize, "analyze": _analyze}[args.command](args)
         return 0
     except See2SoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,115 @@
+"""The vision stage: a picture -> a scene of sound sources, offline.
+
+``analyze(path)`` loads the picture (:mod:`.image`), models its camera
+(:mod:`.camera`), detects objects (:mod:`.detect`), places those that make
+sound in 3D with a metric distance (:mod:`.distance`, :mod:`.sources`) and
+decides the ambience (:mod:`.ambience`). :mod:`.overlay` draws the result.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..scene import Ambience, Scene
+from .ambience import classify_ambience
+from .camera import Camera, camera_for
+from .detect import DEFAULT_DETECTOR, Detection, get_detector
+from .image import Picture, load_picture
+from .sources import DEFAULT_MAX_SOURCES, choose_sources
+
+__all__ = ["Analysis", "analyze", "analyze_picture"]
+
+DEFAULT_DURATION_S = 10.0
+#: An equirectangular panorama is padded by this fraction of its width on each
+#: side (wrapped around) so objects on the seam are seen whole.
+WRAP_PAD = 0.125
+
+
+@dataclass
+class Analysis:
+    """A picture's scene, with what it was made from (for overlays and reports)."""
+
+    scene: Scene
+    picture: Picture
+    camera: Camera
+    detections: list[Detection] = field(default_factory=list)  # in the original's pixels
+    notes: list[str] = field(default_factory=list)
+
+
+def _detect(picture: Picture, camera: Camera, detector_name: str) -> list[Detection]:
+    detector = get_detector(detector_name)
+    rgb = picture.rgb
+    inv = 1.0 / picture.scale
+    if camera.projection != "equirect":
+        return [d.scaled(inv) for d in detector.detect(rgb)]
+    w = rgb.shape[1]
+    pad = int(w * WRAP_PAD)
+    wrapped = np.concatenate([rgb[:, w - pad:], rgb, rgb[:, :pad]], axis=1)
+    found = []
+    for det in detector.detect(wrapped):
+        det = det.scaled(1.0, 1.0, -pad, 0.0)
+        centre = (det.box[0] + det.box[2]) / 2
+        if 0 <= centre < w:
+            x0, y0, x1, y1 = det.box
+            found.append(Detection((max(0.0, x0), y0, min(float(w), x1), y1), det.label, det.score,
+                                   det.detector).scaled(inv))
+    return found
+
+
+def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, projection: str = "auto",
+                    detector: str = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
+                    duration_s: float = DEFAULT_DURATION_S) -> Analysis:
+    """Analyse a picture; see :func:`analyze`."""
+    path = Path(path)
+    picture = load_picture(path)
+    camera = camera_for(picture.width, picture.height, hfov_deg=hfov_deg, projection=projection,
+                        focal_35mm=picture.focal_35mm, gpano_equirect=picture.gpano_equirect)
+    detections = _detect(picture, camera, detector)
+    sources = choose_sources(detections, camera, max_sources=max_sources)
+    kind, confidence, _ = classify_ambience(picture.rgb, [d.label for d in detections])
+    scene = Scene(
+        duration_s=duration_s,
+        sources=sources,
+        input={"path": path.name, "kind": "image", "width": picture.width, "height": picture.height, "fps": None},
+        camera=camera.to_json(),
+        ambience=Ambience(kind=kind, confidence=round(confidence, 3)),
+        base_dir=path.parent,
+    )
+    notes = list(picture.notes)
+    if not sources:
+        notes.append(f"{path.name}: no sound source found; the scene has only its ambience ({kind})")
+    if camera.projection == "equirect" and camera.fov_source == "aspect":
+        notes.append(f"{path.name}: 2:1 picture treated as a 360 deg panorama (use --projection perspective if not)")
+    return Analysis(scene, picture, camera, detections, notes)
+
+
+def analyze(path: str | os.PathLike, *, hfov_deg: float | None = None, projection: str = "auto",
+            detector: str = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
+            duration_s: float = DEFAULT_DURATION_S) -> Scene:
+    """Find what in a picture makes sound and place it around the listener.
+
+    Parameters
+    ----------
+    path : the picture (JPEG, PNG, WebP, TIFF, GIF, BMP ...)
+    hfov_deg : horizontal field of view; default from EXIF, else 65 deg
+    projection : ``auto``, ``perspective`` or ``equirect`` (360 deg panorama)
+    detector : a name from :data:`see2sound.vision.detect.DETECTORS`
+    max_sources : at most this many sources
+    duration_s : the scene's length
+
+    Returns
+    -------
+    Scene with sources (no audio yet), camera, input and ambience.
+
+    Examples
+    --------
+    >>> scene = see2sound.analyze("street.jpg", hfov_deg=60)   # doctest: +SKIP
+    >>> [(s.label, round(s.position.azimuth_deg)) for s in scene.sources]   # doctest: +SKIP
+    [('bus', 2), ('person', 21), ('person', -17)]
+    """
+    return analyze_picture(path, hfov_deg=hfov_deg, projection=projection, detector=detector,
+                           max_sources=max_sources, duration_s=duration_s).scene

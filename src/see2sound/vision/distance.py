@@ -1,0 +1,99 @@
+"""How far away a detected object is, in metres, without a depth network.
+
+Two estimates, combined in the log domain (errors are proportional):
+
+- **size**: distance = focal length x real size / size in pixels, from the
+  class's typical height (weight 1) and width (weight 0.5, since it depends
+  on the view). A side cut by the picture's edge gives only an upper bound.
+- **ground contact**: for things that stand on the ground, the box's bottom
+  edge is where they touch it. With the camera level at ``CAMERA_HEIGHT_M``
+  (a hand-held phone), the angle below the horizon gives the distance:
+  d = h / tan(angle). It counts fully once the contact is 5 deg or more
+  below the horizon and not at all at the horizon, where it blows up.
+
+A :class:`DepthEstimator` (learned depth, a later issue) can replace both.
+
+Contents
+--------
+estimate_distance, DepthEstimator, CAMERA_HEIGHT_M
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import numpy as np
+
+from .camera import Camera
+from .vocabulary import Kind
+
+CAMERA_HEIGHT_M = 1.5
+MIN_DISTANCE_M, MAX_DISTANCE_M = 0.3, 300.0
+DEFAULT_DISTANCE_M = 5.0
+EDGE_PX = 2.0
+
+
+class DepthEstimator(Protocol):
+    """Metric distance of the object in ``box`` (original pixels), or None to fall back."""
+
+    def distance_m(self, box: tuple[float, float, float, float], camera: Camera) -> float | None: ...
+
+
+def _ray_scale(camera: Camera, u: float, v: float) -> float:
+    """Distance along the ray through (u, v) per metre of depth along the optical axis."""
+    f = camera.focal_px
+    return math.sqrt(1.0 + ((u - camera.width / 2) / f) ** 2 + ((v - camera.height / 2) / f) ** 2)
+
+
+def _angular_size_deg(camera: Camera, a: float, b: float, axis: int, at: float) -> float:
+    if axis == 0:
+        az, _ = camera.direction([a, b], [at, at])
+        return abs(float(az[0] - az[1]))
+    _, el = camera.direction([at, at], [a, b])
+    return abs(float(el[0] - el[1]))
+
+
+def estimate_distance(box: tuple[float, float, float, float], kind: Kind, camera: Camera) -> tuple[float, str]:
+    """(distance in metres along the ray through the box centre, how it was found)."""
+    x0, y0, x1, y1 = box
+    uc, vc = (x0 + x1) / 2, (y0 + y1) / 2
+    estimates: list[tuple[float, float]] = []  # (log distance, weight)
+    bounds: list[float] = []
+    for size, (a, b), lo_edge, hi_edge, axis, weight in (
+        (kind.height_m, (y0, y1), 0.0, camera.height, 1, 1.0),
+        (kind.width_m, (x0, x1), 0.0, camera.width, 0, 0.5),
+    ):
+        if not size or b - a < 1.0:
+            continue
+        if camera.projection == "equirect":
+            angle = math.radians(_angular_size_deg(camera, a, b, axis, uc if axis else vc))
+            d = size / (2.0 * math.tan(min(angle, 3.0) / 2.0))
+        else:
+            d = camera.focal_px * size / (b - a) * _ray_scale(camera, uc, vc)
+        cut = (a <= lo_edge + EDGE_PX or b >= hi_edge - EDGE_PX) and camera.projection != "equirect"
+        if cut:
+            bounds.append(d)  # more of it is outside the frame: it is at most this far
+        else:
+            estimates.append((math.log(d), weight))
+    method = "size"
+    if kind.grounded and y1 < camera.height - EDGE_PX:
+        _, el_bottom = camera.direction([uc], [y1])
+        below = -float(el_bottom[0])
+        if below > 0.5:
+            trust = min(1.0, below / 5.0)
+            horizontal = CAMERA_HEIGHT_M / math.tan(math.radians(below))
+            _, el_centre = camera.direction([uc], [vc])
+            d = horizontal / max(0.05, math.cos(math.radians(float(el_centre[0]))))
+            estimates.append((math.log(d), 1.5 * trust))
+            method = "size+ground" if len(estimates) > 1 else "ground"
+    if estimates:
+        total = sum(w for _, w in estimates)
+        distance = math.exp(sum(v * w for v, w in estimates) / total)
+        if bounds:
+            distance = min(distance, min(bounds))
+    elif bounds:
+        distance, method = min(bounds), "size (cut by the frame: upper bound)"
+    else:
+        distance, method = DEFAULT_DISTANCE_M, "default"
+    return float(np.clip(distance, MIN_DISTANCE_M, MAX_DISTANCE_M)), method

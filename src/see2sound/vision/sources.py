@@ -1,0 +1,120 @@
+"""From detections to the sound sources of a scene.
+
+- Only things that make sound become sources (a chair does not; see
+  :mod:`.vocabulary`).
+- Four or more people close together in azimuth, none of them large in the
+  frame, become one ``crowd`` source whose ``spread_deg`` covers them, rather
+  than a dozen separate voices.
+- Sources are ranked by how loud they would be at the listener: typical
+  level at 1 m, minus 20 log10(distance), plus 10 log10(confidence); the
+  first ``max_sources`` are kept.
+- Each source is placed at its sound-emitting point (a person's head, else
+  the box centre) and gets a stable id: its label and rank (``dog-1``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scene import Position, Source
+from .camera import Camera
+from .detect import Detection
+from .distance import estimate_distance
+from .vocabulary import KINDS, is_sounding
+
+DEFAULT_MAX_SOURCES = 6
+CROWD_MIN_PEOPLE = 4
+CROWD_MAX_HEIGHT = 0.35  # a person taller than this fraction of the frame is near: their own source
+CROWD_GAP_DEG = 12.0
+CROWD_MIN_SPREAD_DEG = 15.0
+#: Where in the box the sound comes from, as a fraction of its height from the top.
+EMITTER_FROM_TOP = {"person": 0.12, "crowd": 0.3}
+
+
+@dataclass
+class Candidate:
+    label: str
+    box: tuple[float, float, float, float]
+    confidence: float
+    azimuth_deg: float
+    elevation_deg: float
+    distance_m: float
+    distance_method: str
+    spread_deg: float = 0.0
+    members: int = 1
+
+    @property
+    def level_db(self) -> float:
+        kind = KINDS[self.label]
+        return (kind.sound or 0.0) - 20 * math.log10(max(self.distance_m, 0.5)) \
+            + 10 * math.log10(max(self.confidence, 1e-3)) + 10 * math.log10(self.members)
+
+
+def _candidate(det: Detection, camera: Camera, label: str | None = None) -> Candidate:
+    label = label or det.label
+    x0, y0, x1, y1 = det.box
+    v = y0 + EMITTER_FROM_TOP.get(label, 0.5) * (y1 - y0)
+    az, el = camera.direction([(x0 + x1) / 2], [v])
+    distance, method = estimate_distance(det.box, KINDS[det.label], camera)
+    return Candidate(label, det.box, det.score, float(az[0]), float(el[0]), distance, method)
+
+
+def _crowds(people: list[Candidate], camera: Camera) -> tuple[list[Candidate], list[Candidate]]:
+    """(crowd sources, people who stay single)."""
+    far = [p for p in people if (p.box[3] - p.box[1]) < CROWD_MAX_HEIGHT * camera.height]
+    near = [p for p in people if p not in far]
+    if len(far) < CROWD_MIN_PEOPLE:
+        return [], people
+    far.sort(key=lambda p: p.azimuth_deg)
+    groups: list[list[Candidate]] = [[far[0]]]
+    for p in far[1:]:
+        if p.azimuth_deg - groups[-1][-1].azimuth_deg <= CROWD_GAP_DEG:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    crowds, single = [], list(near)
+    for group in groups:
+        if len(group) < CROWD_MIN_PEOPLE:
+            single.extend(group)
+            continue
+        az = np.array([p.azimuth_deg for p in group])
+        boxes = np.array([p.box for p in group])
+        box = (float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()), float(boxes[:, 3].max()))
+        crowds.append(Candidate(
+            "crowd", box, float(np.mean([p.confidence for p in group])), float(az.mean()),
+            float(np.mean([p.elevation_deg for p in group])),
+            float(np.median([p.distance_m for p in group])), "median of its people",
+            spread_deg=float(max(CROWD_MIN_SPREAD_DEG, az.max() - az.min() + 5.0)), members=len(group)))
+    return crowds, single
+
+
+def choose_sources(detections: list[Detection], camera: Camera,
+                   max_sources: int = DEFAULT_MAX_SOURCES) -> list[Source]:
+    """The scene's sources, loudest at the listener first."""
+    sounding = [_candidate(d, camera) for d in detections if is_sounding(d.label)]
+    people = [c for c in sounding if c.label == "person"]
+    crowds, people = _crowds(people, camera)
+    candidates = [c for c in sounding if c.label != "person"] + people + crowds
+    candidates.sort(key=lambda c: -c.level_db)
+    counts: dict[str, int] = {}
+    sources = []
+    for c in candidates[:max_sources]:
+        slug = re.sub(r"[^a-z0-9]+", "-", c.label.lower()).strip("-")
+        counts[slug] = counts.get(slug, 0) + 1
+        kind = KINDS[c.label]
+        sources.append(Source(
+            id=f"{slug}-{counts[slug]}",
+            label=c.label,
+            confidence=round(c.confidence, 3),
+            box=[round(v, 1) for v in c.box],
+            position=Position(round(c.azimuth_deg, 2), round(c.elevation_deg, 2), round(c.distance_m, 2),
+                              extra={"distance_method": c.distance_method}),
+            sound={"audioset": list(kind.audioset)} if kind.audioset else None,
+            spread_deg=round(c.spread_deg, 1),
+            extra={"people": c.members} if c.label == "crowd" else {},
+        ))
+    return sources

@@ -1,0 +1,110 @@
+"""From real photos to scenes: what is found, where, how far."""
+
+import numpy as np
+import pytest
+
+import see2sound
+from see2sound.vision import analyze_picture
+from see2sound.vision.camera import camera_for
+from see2sound.vision.detect import Detection
+from see2sound.vision.sources import choose_sources
+
+
+@pytest.fixture(scope="module")
+def scenes(photos):
+    names = ("bus.jpg", "zidane.jpg", "chelsea.png", "motorcycle_left.png", "messi5.jpg", "coffee.png")
+    return {name: analyze_picture(photos[name]) for name in names}
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("bus.jpg", {"bus", "person"}), ("zidane.jpg", {"person"}), ("chelsea.png", {"cat"}),
+    ("motorcycle_left.png", {"motorcycle"}), ("messi5.jpg", {"person", "sports ball"}),
+])
+def test_labels_found_in_real_photos(scenes, name, expected):
+    labels = {s.label for s in scenes[name].scene.sources}
+    assert expected <= labels, labels
+
+
+def test_silent_things_are_not_sources(scenes):
+    # The cup in coffee.png is found, but a cup makes no sound.
+    analysis = scenes["coffee.png"]
+    assert "cup" in {d.label for d in analysis.detections}
+    assert all(s.label != "cup" for s in analysis.scene.sources)
+
+
+def test_positions_lie_inside_their_boxes_under_the_camera_model(scenes):
+    for analysis in scenes.values():
+        cam = analysis.camera
+        f = (cam.width / 2) / np.tan(np.radians(cam.hfov_deg) / 2)
+        for src in analysis.scene.sources:
+            x0, y0, x1, y1 = src.box
+            # SPEC §1 directly: azimuth = atan2(cx - u, f); elevation bounded by the box's rows.
+            az_left, az_right = np.degrees(np.arctan2(cam.width / 2 - x0, f)), np.degrees(np.arctan2(cam.width / 2 - x1, f))
+            assert az_right <= src.position.azimuth_deg <= az_left
+            el_top = np.degrees(np.arctan2(cam.height / 2 - y0, f))
+            el_bottom = np.degrees(np.arctan2(cam.height / 2 - y1, np.hypot(f, abs((x0 + x1) / 2 - cam.width / 2))))
+            assert el_bottom - 0.5 <= src.position.elevation_deg <= el_top + 0.5
+
+
+def test_left_to_right_order_in_the_picture_is_decreasing_azimuth(scenes):
+    people = [s for s in scenes["bus.jpg"].scene.sources if s.label == "person"]
+    assert len(people) >= 3
+    by_x = sorted(people, key=lambda s: (s.box[0] + s.box[2]) / 2)
+    azimuths = [s.position.azimuth_deg for s in by_x]
+    assert azimuths == sorted(azimuths, reverse=True)
+    assert azimuths[0] > 0 > azimuths[-1]  # the leftmost is on the listener's left
+
+
+def test_distances_are_plausible(scenes):
+    bus = scenes["bus.jpg"].scene
+    assert scenes["bus.jpg"].camera.fov_source == "exif"
+    for src in bus.sources:
+        if src.label == "person":
+            assert 2.0 < src.position.distance_m < 15.0
+    people = [s for s in bus.sources if s.label == "person"]
+    vehicle = next(s for s in bus.sources if s.label == "bus")
+    assert vehicle.position.distance_m > min(p.position.distance_m for p in people)  # the bus is behind them
+    cat = scenes["chelsea.png"].scene.sources[0]
+    assert 0.3 <= cat.position.distance_m < 1.5  # a face filling the frame
+
+
+def test_scene_is_valid_and_round_trips(tmp_path, scenes):
+    scene = scenes["bus.jpg"].scene
+    scene.save(tmp_path / "bus.json")
+    again = see2sound.Scene.load(tmp_path / "bus.json")
+    assert again.to_dict() == scene.to_dict()
+    assert again.input["kind"] == "image" and again.input["width"] == 810
+    assert again.camera["projection"] == "perspective" and again.ambience.kind == "urban-street"
+    ids = [s.id for s in again.sources]
+    assert len(set(ids)) == len(ids)
+    assert see2sound.analyze(scenes["bus.jpg"].picture.path).to_dict() == scene.to_dict()  # deterministic
+
+
+def test_crowds_merge_into_one_wide_source():
+    cam = camera_for(1600, 900, hfov_deg=70.0)
+    crowd = [Detection((300 + 40 * i, 300, 330 + 40 * i, 380), "person", 0.6) for i in range(10)]
+    near = Detection((1000, 100, 1300, 900), "person", 0.9)
+    dog = Detection((100, 700, 300, 850), "dog", 0.8)
+    chair = Detection((1400, 600, 1500, 800), "chair", 0.9)
+    sources = choose_sources(crowd + [near, dog, chair], cam)
+    labels = sorted(s.label for s in sources)
+    assert labels == ["crowd", "dog", "person"]
+    group = next(s for s in sources if s.label == "crowd")
+    assert group.extra["people"] == 10 and 15 <= group.spread_deg <= 40
+    assert choose_sources(crowd + [near, dog], cam, max_sources=1)[0].id in ("person-1", "crowd-1", "dog-1")
+    assert len(choose_sources(crowd + [near, dog], cam, max_sources=2)) == 2
+
+
+def test_equirect_panorama_wraps_around(photos, tmp_path):
+    from PIL import Image
+    # A 360 panorama made from a real photo: the cat straddles the seam.
+    cat = Image.open(photos["chelsea.png"]).convert("RGB").resize((400, 266))
+    pano = Image.new("RGB", (1600, 800), (120, 130, 110))
+    pano.paste(cat, (1400, 267))
+    pano.paste(cat.crop((200, 0, 400, 266)), (0, 267))
+    pano.save(tmp_path / "pano.jpg")
+    analysis = analyze_picture(tmp_path / "pano.jpg")
+    assert analysis.camera.projection == "equirect"
+    cats = [s for s in analysis.scene.sources if s.label == "cat"]
+    assert cats, [s.label for s in analysis.scene.sources]
+    assert abs(abs(cats[0].position.azimuth_deg) - 180) < 25  # behind the listener
