@@ -108,3 +108,16 @@ def test_equirect_panorama_wraps_around(photos, tmp_path):
     cats = [s for s in analysis.scene.sources if s.label == "cat"]
     assert cats, [s.label for s in analysis.scene.sources]
     assert abs(abs(cats[0].position.azimuth_deg) - 180) < 25  # behind the listener
+
+
+def test_a_depth_estimator_replaces_the_size_priors_where_it_answers():
+    class Wall:
+        def distance_m(self, box, camera):
+            return 7.5 if box[0] < 800 else None
+
+    cam = camera_for(1600, 900, hfov_deg=70.0)
+    dets = [Detection((100, 300, 300, 700), "dog", 0.8), Detection((1000, 300, 1300, 800), "car", 0.8)]
+    by_label = {s.label: s for s in choose_sources(dets, cam, depth=Wall())}
+    assert by_label["dog"].position.distance_m == 7.5
+    assert by_label["dog"].position.extra["distance_method"] == "Wall"
+    assert by_label["car"].position.extra["distance_method"] != "Wall"

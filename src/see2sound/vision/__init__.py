@@ -18,6 +18,7 @@ from ..scene import Ambience, Scene
 from .ambience import classify_ambience
 from .camera import Camera, camera_for
 from .detect import DEFAULT_DETECTOR, Detection, get_detector
+from .distance import DepthEstimator
 from .image import Picture, load_picture
 from .sources import DEFAULT_MAX_SOURCES, choose_sources
 
@@ -62,14 +63,14 @@ def _detect(picture: Picture, camera: Camera, detector_name: str) -> list[Detect
 
 def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, projection: str = "auto",
                     detector: str = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
-                    duration_s: float = DEFAULT_DURATION_S) -> Analysis:
+                    duration_s: float = DEFAULT_DURATION_S, depth: DepthEstimator | None = None) -> Analysis:
     """Analyse a picture; see :func:`analyze`."""
     path = Path(path)
     picture = load_picture(path)
     camera = camera_for(picture.width, picture.height, hfov_deg=hfov_deg, projection=projection,
                         focal_35mm=picture.focal_35mm, gpano_equirect=picture.gpano_equirect)
     detections = _detect(picture, camera, detector)
-    sources = choose_sources(detections, camera, max_sources=max_sources)
+    sources = choose_sources(detections, camera, max_sources=max_sources, depth=depth)
     kind, confidence, _ = classify_ambience(picture.rgb, [d.label for d in detections])
     scene = Scene(
         duration_s=duration_s,
@@ -89,7 +90,7 @@ def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, p
 
 def analyze(path: str | os.PathLike, *, hfov_deg: float | None = None, projection: str = "auto",
             detector: str = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
-            duration_s: float = DEFAULT_DURATION_S) -> Scene:
+            duration_s: float = DEFAULT_DURATION_S, depth: DepthEstimator | None = None) -> Scene:
     """Find what in a picture makes sound and place it around the listener.
 
     Parameters
@@ -100,6 +101,8 @@ def analyze(path: str | os.PathLike, *, hfov_deg: float | None = None, projectio
     detector : a name from :data:`see2sound.vision.detect.DETECTORS`
     max_sources : at most this many sources
     duration_s : the scene's length
+    depth : a :class:`~see2sound.vision.distance.DepthEstimator` (learned
+        depth); by default distances come from size priors and ground contact
 
     Returns
     -------
@@ -112,4 +115,4 @@ def analyze(path: str | os.PathLike, *, hfov_deg: float | None = None, projectio
     [('bus', 2), ('person', 21), ('person', -17)]
     """
     return analyze_picture(path, hfov_deg=hfov_deg, projection=projection, detector=detector,
-                           max_sources=max_sources, duration_s=duration_s).scene
+                           max_sources=max_sources, duration_s=duration_s, depth=depth).scene

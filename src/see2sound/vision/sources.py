@@ -23,7 +23,7 @@ import numpy as np
 from ..scene import Position, Source
 from .camera import Camera
 from .detect import Detection
-from .distance import estimate_distance
+from .distance import DepthEstimator, estimate_distance
 from .vocabulary import KINDS, is_sounding
 
 DEFAULT_MAX_SOURCES = 6
@@ -54,12 +54,16 @@ class Candidate:
             + 10 * math.log10(max(self.confidence, 1e-3)) + 10 * math.log10(self.members)
 
 
-def _candidate(det: Detection, camera: Camera, label: str | None = None) -> Candidate:
-    label = label or det.label
+def _candidate(det: Detection, camera: Camera, depth: DepthEstimator | None = None) -> Candidate:
+    label = det.label
     x0, y0, x1, y1 = det.box
     v = y0 + EMITTER_FROM_TOP.get(label, 0.5) * (y1 - y0)
     az, el = camera.direction([(x0 + x1) / 2], [v])
-    distance, method = estimate_distance(det.box, KINDS[det.label], camera)
+    learned = depth.distance_m(det.box, camera) if depth is not None else None
+    if learned is not None and np.isfinite(learned) and learned > 0:
+        distance, method = float(learned), type(depth).__name__
+    else:
+        distance, method = estimate_distance(det.box, KINDS[det.label], camera)
     return Candidate(label, det.box, det.score, float(az[0]), float(el[0]), distance, method)
 
 
@@ -92,10 +96,14 @@ def _crowds(people: list[Candidate], camera: Camera) -> tuple[list[Candidate], l
     return crowds, single
 
 
-def choose_sources(detections: list[Detection], camera: Camera,
-                   max_sources: int = DEFAULT_MAX_SOURCES) -> list[Source]:
-    """The scene's sources, loudest at the listener first."""
-    sounding = [_candidate(d, camera) for d in detections if is_sounding(d.label)]
+def choose_sources(detections: list[Detection], camera: Camera, max_sources: int = DEFAULT_MAX_SOURCES,
+                   depth: DepthEstimator | None = None) -> list[Source]:
+    """The scene's sources, loudest at the listener first.
+
+    ``depth``, if given, measures distances; where it answers None the size
+    and ground-contact estimate is used.
+    """
+    sounding = [_candidate(d, camera, depth) for d in detections if is_sounding(d.label)]
     people = [c for c in sounding if c.label == "person"]
     crowds, people = _crowds(people, camera)
     candidates = [c for c in sounding if c.label != "person"] + people + crowds
