@@ -1,21 +1,26 @@
 """The ``see2sound`` command (SPEC §4): parses, calls the API, reports.
 
+Commands: ``render`` (picture -> spatial audio), ``analyze`` (picture ->
+scene), ``spatialize`` (scene -> spatial audio), ``demo``.
+
 Exit status: 0 done; 2 bad usage or bad input (one ``error:`` line on
-stderr); 1 an internal failure. Outputs are written to a temporary name and
-renamed at the end, so a failed or interrupted run leaves no partial file.
+stderr); 1 an internal failure. Outputs are written under temporary names
+and renamed at the end, so a failed or interrupted run leaves none behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import math
+import os
 import re
+import shutil
 import sys
+import tempfile
 import traceback
 from pathlib import Path
-
-import numpy as np
 
 from . import __version__
 from .errors import See2SoundError
@@ -29,6 +34,7 @@ from .spatial.room import ROOM_CHOICES
 
 #: Renders larger than this are held in a temporary file beside the output, not in memory.
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
+DEMO_PICTURES = ("chelsea.jpg", "coffee.jpg", "astronaut.jpg")
 
 _FORMAT_NAMES = {
     "binaural": r"binaural",
@@ -52,92 +58,83 @@ def format_from_name(path: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+# --- option groups ----------------------------------------------------------------
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("-v", "--verbose", action="store_true", help="more detail, tracebacks on internal errors")
+
+
+def _audio_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file, .wav (WAVE_FORMAT_EXTENSIBLE) or .flac")
+    p.add_argument("--format", choices=FORMATS,
+                   help="binaural (default), foa (AmbiX), stereo, 5.1 or 7.1; else taken from OUT's name")
+    p.add_argument("--sample-rate", type=int, default=48000, metavar="HZ")
+    p.add_argument("--hrtf", metavar="FILE.sofa", help="SOFA SimpleFreeFieldHRIR file (default: MIT KEMAR)")
+    p.add_argument("--room", choices=ROOM_CHOICES, default="auto",
+                   help="acoustics: auto (medium for indoor ambiences, else outdoor), none, outdoor, "
+                        "small, medium, large")
+    p.add_argument("--loudness", default="-23", metavar="LUFS",
+                   help="integrated loudness target (default -23), or 'off'")
+    p.add_argument("--true-peak", default="-1", metavar="DBTP",
+                   help="true-peak ceiling of the limiter (default -1), or 'off'")
+    p.add_argument("--bits", choices=("float", "24"), default="float", help="WAV sample format (FLAC is 24-bit)")
+
+
+def _picture_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hfov", type=float, metavar="DEG", help="horizontal field of view (default: from EXIF, else 65)")
+    p.add_argument("--projection", choices=("auto", "perspective", "equirect"), default="auto",
+                   help="equirect = 360 deg panorama (auto: from XMP GPano or a 2:1 picture)")
+    p.add_argument("--detector", default="ensemble", help="ensemble (default), ssd or nanodet")
+    p.add_argument("--max-sources", type=int, default=6, metavar="N")
+    p.add_argument("--duration", type=float, default=10.0, metavar="S", help="the scene's length (default 10)")
+    p.add_argument("--overlay", metavar="PNG", help="also draw the sources on the picture and a map")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="see2sound", description="Turn a picture or a video into spatial audio.")
+    parser = _Parser(prog="see2sound", description="Turn a picture into spatial audio.")
     parser.add_argument("--version", action="version", version=f"see2sound {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    sp = commands.add_parser("spatialize", help="render a scene whose sources have audio",
-                             description="Render a see2sound.scene/1 file to spatial audio.")
-    sp.add_argument("scene", metavar="SCENE.json")
-    sp.add_argument("-o", "--output", required=True, metavar="OUT",
-                    help="output file, .wav (WAVE_FORMAT_EXTENSIBLE) or .flac")
-    sp.add_argument("--format", choices=FORMATS,
-                    help="binaural (default), foa (AmbiX), stereo, 5.1 or 7.1; else taken from OUT's name")
-    sp.add_argument("--sample-rate", type=int, default=48000, metavar="HZ")
-    sp.add_argument("--hrtf", metavar="FILE.sofa", help="SOFA SimpleFreeFieldHRIR file (default: MIT KEMAR)")
-    sp.add_argument("--room", choices=ROOM_CHOICES, default="auto",
-                    help="acoustics: auto (medium for indoor ambiences, else outdoor), none, outdoor, "
-                         "small, medium, large")
-    sp.add_argument("--loudness", default="-23", metavar="LUFS",
-                    help="integrated loudness target (default -23), or 'off'")
-    sp.add_argument("--true-peak", default="-1", metavar="DBTP",
-                    help="true-peak ceiling of the limiter (default -1), or 'off'")
-    sp.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
-    sp.add_argument("--lfe", action="store_true", help="feed the LFE a 120 Hz low-pass (default: silent)")
-    sp.add_argument("--bits", choices=("float", "24"), default="float", help="WAV sample format (FLAC is 24-bit)")
-    sp.add_argument("--preview", metavar="BINAURAL.wav",
-                    help="with --format foa: also write its binaural decode here")
-    sp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    sp.add_argument("-v", "--verbose", action="store_true", help="more detail, tracebacks on internal errors")
+    rd = commands.add_parser("render", help="a picture in, spatial audio out: the whole pipeline",
+                             description="Find what in a picture makes sound, give each a sound, render it.")
+    rd.add_argument("input", metavar="IMAGE")
+    _audio_options(rd)
+    _picture_options(rd)
+    rd.add_argument("--seed", type=int, default=0, help="which sounds, and where they start (default 0)")
+    rd.add_argument("--library", action="append", default=[], metavar="DIR",
+                    help="a folder of your own sounds (repeatable; also SEE2SOUND_LIBRARY)")
+    rd.add_argument("--scene-out", metavar="SCENE.json", help="also save the scene (its stems go beside it)")
+    rd.add_argument("--stems", metavar="DIR", help="write each source's dry mono sound here")
+    _common(rd)
+
     an = commands.add_parser("analyze", help="find what in a picture makes sound and where",
                              description="Vision only: a picture in, a see2sound.scene/1 file out (no audio yet).")
     an.add_argument("input", metavar="IMAGE")
     an.add_argument("-o", "--output", required=True, metavar="SCENE.json")
-    an.add_argument("--hfov", type=float, metavar="DEG",
-                    help="horizontal field of view (default: from EXIF, else 65)")
-    an.add_argument("--projection", choices=("auto", "perspective", "equirect"), default="auto",
-                    help="equirect = 360 deg panorama (auto: from XMP GPano or a 2:1 picture)")
-    an.add_argument("--detector", default="ensemble", help="ensemble (default), ssd or nanodet")
-    an.add_argument("--max-sources", type=int, default=6, metavar="N")
-    an.add_argument("--duration", type=float, default=10.0, metavar="S", help="the scene's length (default 10)")
-    an.add_argument("--overlay", metavar="PNG", help="also draw the sources on the picture and a map")
-    an.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    an.add_argument("-v", "--verbose", action="store_true", help="tracebacks on internal errors")
+    _picture_options(an)
+    _common(an)
+
+    sp = commands.add_parser("spatialize", help="render a scene whose sources have audio",
+                             description="Render a see2sound.scene/1 file to spatial audio.")
+    sp.add_argument("scene", metavar="SCENE.json")
+    _audio_options(sp)
+    sp.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
+    sp.add_argument("--lfe", action="store_true", help="feed the LFE a 120 Hz low-pass (default: silent)")
+    sp.add_argument("--preview", metavar="BINAURAL.wav", help="with --format foa: also write its binaural decode here")
+    _common(sp)
+
+    dm = commands.add_parser("demo", help="render the bundled example pictures in every format, offline",
+                             description="Render the bundled example pictures in every format.")
+    dm.add_argument("-o", "--output", default="see2sound-demo", metavar="DIR", help="folder (default ./see2sound-demo)")
+    dm.add_argument("--duration", type=float, default=10.0, metavar="S")
+    dm.add_argument("--seed", type=int, default=0)
+    _common(dm)
     return parser
 
 
-def _analyze(args) -> None:
-    import os
-
-    from .vision import analyze_picture
-
-    if not 1 <= args.max_sources <= 64:
-        raise See2SoundError(f"--max-sources: must be from 1 to 64, got {args.max_sources}")
-    if not (math.isfinite(args.duration) and 0 < args.duration <= 86400):
-        raise See2SoundError(f"--duration: must be more than 0 and at most 86400 s, got {args.duration:g}")
-    if Path(args.output).suffix.lower() != ".json":
-        raise See2SoundError(f"{args.output}: the scene file must end in .json")
-    if args.overlay is not None and Path(args.overlay).suffix.lower() != ".png":
-        raise See2SoundError(f"{args.overlay}: the overlay must end in .png")
-    result = analyze_picture(args.input, hfov_deg=args.hfov, projection=args.projection,
-                             detector=args.detector, max_sources=args.max_sources, duration_s=args.duration)
-    scene = result.scene
-    folder = Path(args.output).resolve().parent
-    scene.input["path"] = os.path.relpath(Path(args.input).resolve(), folder)
-    with contextlib.ExitStack() as stack:
-        if args.overlay:
-            from .vision.overlay import render_overlay
-
-            image = render_overlay(result.picture.rgb, scene, result.picture.scale)
-            overlay_tmp = stack.enter_context(atomic_output(args.overlay))
-            image.save(overlay_tmp, format="PNG")
-        scene.save(args.output)
-    if not args.quiet:
-        cam = result.camera
-        fov = "360 deg panorama" if cam.projection == "equirect" else f"hfov {cam.hfov_deg:.1f} deg ({cam.fov_source})"
-        print(f"wrote {args.output}: {len(scene.sources)} source(s), ambience {scene.ambience.kind} "
-              f"({scene.ambience.confidence:.2f}), {fov}")
-        for src in scene.sources:
-            p = src.position
-            spread = f", spread {src.spread_deg:.0f} deg" if src.spread_deg else ""
-            print(f"  {src.id:14s} {src.label:12s} azimuth {p.azimuth_deg:+6.1f}  elevation {p.elevation_deg:+5.1f}"
-                  f"  {p.distance_m:5.1f} m  (confidence {src.confidence:.2f}{spread})")
-        if args.overlay:
-            print(f"wrote {args.overlay}")
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
-
+# --- helpers ---------------------------------------------------------------------------
 
 def _level(flag: str, text: str) -> float | None:
     """A level in dB, or None for 'off'."""
@@ -152,9 +149,32 @@ def _level(flag: str, text: str) -> float | None:
     return value
 
 
+def _render_options(args, fmt: str) -> RenderOptions:
+    options = RenderOptions(format=fmt, sample_rate=args.sample_rate, hrtf=args.hrtf, room=args.room,
+                            loudness_lufs=_level("--loudness", args.loudness),
+                            true_peak_dbtp=_level("--true-peak", args.true_peak),
+                            doppler=getattr(args, "doppler", False), lfe=getattr(args, "lfe", False))
+    options.check()
+    return options
+
+
+def _check_picture_options(args) -> None:
+    if not 1 <= args.max_sources <= 64:
+        raise See2SoundError(f"--max-sources: must be from 1 to 64, got {args.max_sources}")
+    if not (math.isfinite(args.duration) and 0 < args.duration <= 3600):
+        raise See2SoundError(f"--duration: must be more than 0 and at most 3600 s, got {args.duration:g}")
+    if args.overlay is not None and Path(args.overlay).suffix.lower() != ".png":
+        raise See2SoundError(f"{args.overlay}: the overlay must end in .png")
+
+
+def _check_json(path: str | None) -> None:
+    if path is not None and Path(path).suffix.lower() != ".json":
+        raise See2SoundError(f"{path}: the scene file must end in .json")
+
+
 @contextlib.contextmanager
-def _progress(enabled: bool, label: str):
-    """A rich progress bar on stderr; yields a callback taking the fraction done."""
+def _progress(enabled: bool):
+    """A rich progress bar on stderr; yields a callback (stage, fraction) or None."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -162,11 +182,70 @@ def _progress(enabled: bool, label: str):
     if not (enabled and console.is_terminal):
         yield None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+    with Progress(TextColumn("{task.description:<10}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
-        task = bar.add_task(label, total=1.0)
-        yield lambda fraction: bar.update(task, completed=fraction)
+        tasks: dict[str, int] = {}
 
+        def update(stage: str, fraction: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=1.0)
+            bar.update(tasks[stage], completed=fraction)
+
+        yield update
+
+
+@contextlib.contextmanager
+def _atomic_folder(target: str | os.PathLike):
+    """A temporary folder beside ``target`` whose files move into it on success."""
+    target = Path(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise See2SoundError(f"{target}: folder {parent} does not exist")
+    if target.exists() and not target.is_dir():
+        raise See2SoundError(f"{target}: exists and is not a folder")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
+    try:
+        yield tmp
+        target.mkdir(exist_ok=True)
+        for item in tmp.iterdir():
+            dest = target / item.name
+            if dest.is_dir() and not dest.is_symlink():
+                shutil.rmtree(dest)  # a folder from an earlier run is replaced whole
+            os.replace(item, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _buffer(stack: contextlib.ExitStack, channels: int, n: int, folder: Path) -> DiskAudio | None:
+    if channels * n * 4 > IN_MEMORY_LIMIT_BYTES:
+        return stack.enter_context(DiskAudio(channels, n, folder=folder))
+    return None
+
+
+def _report_line(path, report) -> str:
+    return (f"wrote {path}: {report.format}, {report.channels} ch, {report.sample_rate} Hz, "
+            f"{report.duration_s:.2f} s, {report.loudness_lufs:.1f} LUFS, true peak {report.true_peak_dbtp:.1f} dBTP")
+
+
+def _print_sources(scene: Scene, camera) -> None:
+    fov = "360 deg panorama" if camera.projection == "equirect" else \
+        f"hfov {camera.hfov_deg:.1f} deg ({camera.fov_source})"
+    ambience = f"ambience {scene.ambience.kind} ({scene.ambience.confidence:.2f})" if scene.ambience else ""
+    print(f"  {len(scene.sources)} source(s), {ambience}, {fov}")
+    for src in scene.sources:
+        p = src.position
+        spread = f", spread {src.spread_deg:.0f} deg" if src.spread_deg else ""
+        sound = f"  <- {src.sound.get('description')}" if src.sound and src.sound.get("description") else ""
+        print(f"  {src.id:14s} {src.label:12s} azimuth {p.azimuth_deg:+6.1f}  elevation {p.elevation_deg:+5.1f}"
+              f"  {p.distance_m:5.1f} m  (confidence {src.confidence or 0:.2f}{spread}){sound}")
+
+
+def _notes(notes) -> None:
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+# --- commands ------------------------------------------------------------------------
 
 def _spatialize(args) -> None:
     fmt = args.format or format_from_name(args.output) or "binaural"
@@ -175,23 +254,17 @@ def _spatialize(args) -> None:
         if fmt != "foa":
             raise See2SoundError("--preview: only with --format foa")
         check_output_path(args.preview)
-    options = RenderOptions(format=fmt, sample_rate=args.sample_rate, hrtf=args.hrtf, room=args.room,
-                            loudness_lufs=_level("--loudness", args.loudness),
-                            true_peak_dbtp=_level("--true-peak", args.true_peak),
-                            doppler=args.doppler, lfe=args.lfe)
-    options.check()
+    options = _render_options(args, fmt)
     scene = Scene.load(args.scene)
     n = int(round(scene.duration_s * options.sample_rate))
-    channels = CHANNELS[fmt]
     subtype = "float" if args.bits == "float" else "pcm24"
     with contextlib.ExitStack() as stack:
         out_tmp = stack.enter_context(atomic_output(args.output))
         preview_tmp = stack.enter_context(atomic_output(args.preview)) if args.preview else None
-        buffer = None
-        if channels * n * 4 > IN_MEMORY_LIMIT_BYTES:
-            buffer = stack.enter_context(DiskAudio(channels, n, folder=out_tmp.parent))
-        with _progress(not args.quiet, f"rendering {fmt}") as progress:
-            audio, report = render_scene(scene, options, out=buffer, progress=progress)
+        buffer = _buffer(stack, CHANNELS[fmt], n, out_tmp.parent)
+        with _progress(not args.quiet) as progress:
+            audio, report = render_scene(scene, options, out=buffer,
+                                         progress=(lambda f: progress("render", f)) if progress else None)
         write_audio_to(out_tmp, audio, options.sample_rate, fmt, subtype=subtype, suffix=suffix)
         if preview_tmp is not None:
             from .spatial.ambisonics import decode_binaural
@@ -201,14 +274,129 @@ def _spatialize(args) -> None:
             write_audio_to(preview_tmp, decode_binaural(audio, hrtf), options.sample_rate,
                            "binaural", subtype=subtype, suffix=Path(args.preview).suffix)
     if not args.quiet:
-        print(f"wrote {args.output}: {fmt}, {report.channels} ch, {report.sample_rate} Hz, "
-              f"{report.duration_s:.2f} s, {report.loudness_lufs:.1f} LUFS, "
-              f"true peak {report.true_peak_dbtp:.1f} dBTP")
+        print(_report_line(args.output, report))
         if args.verbose:
             print(f"  room {report.room}; gain {report.gain_db:+.1f} dB; limiter {report.limiter_db:.1f} dB; "
                   f"loudness measured on {report.measured_on}")
-        for note in report.notes:
-            print(f"note: {note}", file=sys.stderr)
+    _notes(report.notes)
+
+
+def _analyze(args) -> None:
+    from .vision import analyze_picture
+
+    _check_picture_options(args)
+    _check_json(args.output)
+    result = analyze_picture(args.input, hfov_deg=args.hfov, projection=args.projection,
+                             detector=args.detector, max_sources=args.max_sources, duration_s=args.duration)
+    scene = result.scene
+    scene.input["path"] = os.path.relpath(Path(args.input).resolve(), Path(args.output).resolve().parent)
+    with contextlib.ExitStack() as stack:
+        if args.overlay:
+            from .vision.overlay import render_overlay
+
+            image = render_overlay(result.picture.rgb, scene, result.picture.scale)
+            image.save(stack.enter_context(atomic_output(args.overlay)), format="PNG")
+        scene.save(args.output)
+    if not args.quiet:
+        print(f"wrote {args.output}")
+        _print_sources(scene, result.camera)
+        if args.overlay:
+            print(f"wrote {args.overlay}")
+    _notes(result.notes)
+
+
+def _relink_stems(scene: Scene, final: Path, scene_dir: Path) -> None:
+    """Point the scene's audio paths from the temporary stems folder to the final one."""
+    refs = [s.audio for s in scene.sources] + ([scene.ambience.audio] if scene.ambience and scene.ambience.audio else [])
+    for ref in refs:
+        name = Path(ref.path).name
+        ref.path = os.path.relpath(final.resolve() / name, scene_dir.resolve())
+
+
+def _render(args) -> None:
+    from .pipeline import render
+
+    fmt = args.format or format_from_name(args.output) or "binaural"
+    suffix = check_output_path(args.output)
+    _check_picture_options(args)
+    _check_json(args.scene_out)
+    options = _render_options(args, fmt)
+    stems_target = args.stems
+    if stems_target is None and args.scene_out is not None:
+        stems_target = str(Path(args.scene_out).with_suffix("")) + "-stems"
+    subtype = "float" if args.bits == "float" else "pcm24"
+    n = int(round(args.duration * options.sample_rate))
+    with contextlib.ExitStack() as stack:
+        out_tmp = stack.enter_context(atomic_output(args.output))
+        scene_tmp = stack.enter_context(atomic_output(args.scene_out)) if args.scene_out else None
+        overlay_tmp = stack.enter_context(atomic_output(args.overlay)) if args.overlay else None
+        stems_tmp = stack.enter_context(_atomic_folder(stems_target)) if stems_target else None
+        buffer = _buffer(stack, CHANNELS[fmt], n, out_tmp.parent)
+        with _progress(not args.quiet) as progress:
+            result = render(args.input, format=fmt, duration_s=args.duration, seed=args.seed, hfov_deg=args.hfov,
+                            projection=args.projection, detector=args.detector, max_sources=args.max_sources,
+                            libraries=tuple(args.library), stems_dir=stems_tmp,
+                            scene_path=args.scene_out, sample_rate=options.sample_rate, room=options.room,
+                            loudness_lufs=options.loudness_lufs, true_peak_dbtp=options.true_peak_dbtp,
+                            hrtf=options.hrtf, out=buffer, progress=progress)
+        write_audio_to(out_tmp, result.audio, options.sample_rate, fmt, subtype=subtype, suffix=suffix)
+        if scene_tmp is not None:
+            scene_dir = Path(args.scene_out).resolve().parent
+            _relink_stems(result.scene, Path(stems_target), scene_dir)
+            result.scene.input["path"] = os.path.relpath(Path(args.input).resolve(), scene_dir)
+            Path(scene_tmp).write_text(json.dumps(result.scene.to_dict(), indent=2) + "\n")
+        if overlay_tmp is not None:
+            from .vision.overlay import render_overlay
+
+            render_overlay(result.analysis.picture.rgb, result.scene,
+                           result.analysis.picture.scale).save(overlay_tmp, format="PNG")
+    if not args.quiet:
+        print(_report_line(args.output, result.report))
+        _print_sources(result.scene, result.analysis.camera)
+        for extra in (args.scene_out, args.overlay, stems_target):
+            if extra:
+                print(f"wrote {extra}")
+    _notes(result.notes)
+    if not result.scene.sources:
+        print("warning: no sound source found in the picture; only its ambience is heard", file=sys.stderr)
+
+
+def _demo(args) -> None:
+    from importlib import resources
+
+    from .pipeline import render
+    from .vision.overlay import render_overlay
+
+    if not (math.isfinite(args.duration) and 0 < args.duration <= 600):
+        raise See2SoundError(f"--duration: must be more than 0 and at most 600 s, got {args.duration:g}")
+    folder = Path(args.output)
+    examples = Path(str(resources.files("see2sound") / "data" / "examples"))
+    with _atomic_folder(folder) as tmp:
+        written = []
+        for picture in DEMO_PICTURES:
+            name = Path(picture).stem
+            (tmp / name).mkdir()
+            scene_path = tmp / name / f"{name}.json"
+            result = render(examples / picture, duration_s=args.duration, seed=args.seed,
+                            stems_dir=tmp / name / "stems", scene_path=scene_path)
+            result.scene.input["path"] = picture
+            result.scene.save(scene_path)
+            shutil.copy(examples / picture, tmp / name / picture)
+            render_overlay(result.analysis.picture.rgb, result.scene, result.analysis.picture.scale).save(
+                tmp / name / f"{name}-overlay.png")
+            scene = Scene.load(scene_path)
+            for fmt in FORMATS:
+                audio, report = render_scene(scene, RenderOptions(format=fmt))
+                out = tmp / name / f"{name}.{fmt}.wav"
+                write_audio_to(out, audio, report.sample_rate, fmt, subtype="float", suffix=".wav")
+                written.append((folder / name / out.name, report))
+            if not args.quiet:
+                labels = ", ".join(f"{s.label} ({s.sound.get('description')})" for s in result.scene.sources) or "none"
+                print(f"{picture}: sources: {labels}; ambience {result.scene.ambience.kind}")
+    if not args.quiet:
+        for path, report in written:
+            print(_report_line(path, report))
+        print(f"each folder in {folder}/ also has the picture, its scene (.json), stems/ and an overlay (.png)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             _parser().print_help()
             return 2
-        {"spatialize": _spatialize, "analyze": _analyze}[args.command](args)
+        {"spatialize": _spatialize, "analyze": _analyze, "render": _render, "demo": _demo}[args.command](args)
         return 0
     except See2SoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -141,6 +141,37 @@ def write_audio_to(tmp: Path, audio: np.ndarray, sample_rate: int, fmt: str, *, 
             f.write(np.ascontiguousarray(np.asarray(audio[:, start:start + (1 << 18)]).T, dtype=np.float32))
     if suffix == ".wav":
         _patch_channel_mask(tmp, CHANNEL_MASKS[fmt])
+        zero_peak_timestamp(tmp)
+
+
+def _chunks(f) -> dict[bytes, tuple[int, int]]:
+    """{chunk id: (offset of its data, size)} of an open RIFF/WAVE file."""
+    f.seek(0)
+    header = f.read(12)
+    if header[:4] not in (b"RIFF", b"RF64") or header[8:12] != b"WAVE":
+        raise RuntimeError("not a RIFF/WAVE file")
+    found = {}
+    while True:
+        chunk = f.read(8)
+        if len(chunk) < 8:
+            return found
+        chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+        found.setdefault(chunk_id, (f.tell(), size))
+        if chunk_id == b"data":
+            return found
+        f.seek(size + (size & 1), os.SEEK_CUR)
+
+
+def zero_peak_timestamp(path: str | os.PathLike) -> None:
+    """Zero the write time that libsndfile stores in a float WAV's PEAK chunk.
+
+    The samples alone then decide the bytes: the same render gives the same file.
+    """
+    with open(path, "r+b") as f:
+        chunks = _chunks(f)
+        if b"PEAK" in chunks:
+            f.seek(chunks[b"PEAK"][0] + 4)  # after the version field
+            f.write(b"\0\0\0\0")
 
 
 def _patch_channel_mask(path: Path, mask: int) -> None:
@@ -150,20 +181,13 @@ def _patch_channel_mask(path: Path, mask: int) -> None:
     FOA (0) and 7.1 (0x63F), so the mask is always written explicitly.
     """
     with open(path, "r+b") as f:
-        header = f.read(12)
-        if header[:4] not in (b"RIFF", b"RF64") or header[8:12] != b"WAVE":
-            raise RuntimeError(f"{path}: not a RIFF/WAVE file")
-        while True:
-            chunk = f.read(8)
-            if len(chunk) < 8:
-                raise RuntimeError(f"{path}: no fmt chunk")
-            chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-            if chunk_id == b"fmt ":
-                start = f.tell()
-                fmt = f.read(size)
-                if struct.unpack("<H", fmt[:2])[0] != 0xFFFE or size < 40:
-                    raise RuntimeError(f"{path}: fmt chunk is not WAVE_FORMAT_EXTENSIBLE")
-                f.seek(start + 20)
-                f.write(struct.pack("<I", mask))
-                return
-            f.seek(size + (size & 1), os.SEEK_CUR)
+        chunks = _chunks(f)
+        if b"fmt " not in chunks:
+            raise RuntimeError(f"{path}: no fmt chunk")
+        start, size = chunks[b"fmt "]
+        f.seek(start)
+        fmt = f.read(size)
+        if struct.unpack("<H", fmt[:2])[0] != 0xFFFE or size < 40:
+            raise RuntimeError(f"{path}: fmt chunk is not WAVE_FORMAT_EXTENSIBLE")
+        f.seek(start + 20)
+        f.write(struct.pack("<I", mask))

@@ -1,0 +1,87 @@
+"""Fitting a sound to the scene's length.
+
+- A **loop** (a continuous bed: rain, an engine, applause) starts at a random
+  point and is repeated with equal-power crossfades placed at quiet moments,
+  so the seam is hard to hear.
+- An **event** (a bark, a horn, a moo) happens now and then: first after a
+  random short wait, then after random gaps of a few times its own length
+  (never less than ``MIN_GAP_S``), each repeat a little louder or softer.
+- Everything fades in and out over ``EDGE_FADE_S``.
+
+Contents
+--------
+fit_loop, fit_events, fit
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CROSSFADE_S = 0.12
+MIN_GAP_S = 2.0
+EDGE_FADE_S = 0.05
+QUIET_WINDOW_S = 0.05
+
+
+def _quiet_point(x: np.ndarray, lo: int, hi: int, window: int) -> int:
+    """The start of the quietest ``window`` between sample ``lo`` and ``hi``."""
+    hi = max(lo + 1, min(hi, len(x) - window))
+    if hi - lo <= 1:
+        return lo
+    energy = np.convolve(x[lo:hi + window] ** 2, np.ones(window), mode="valid")[: hi - lo]
+    return lo + int(np.argmin(energy))
+
+
+def fit_loop(x: np.ndarray, n: int, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` samples of ``x`` repeated from a random start, seams crossfaded at quiet points."""
+    x = np.asarray(x, dtype=np.float64)
+    xf = int(min(CROSSFADE_S * sample_rate, len(x) // 4))
+    window = max(1, int(QUIET_WINDOW_S * sample_rate))
+    out = np.zeros(n)
+    pos = 0
+    start = int(rng.integers(0, max(1, len(x) - xf)))
+    fade_in = np.sin(np.linspace(0, np.pi / 2, xf)) if xf > 1 else np.ones(0)
+    while pos < n:
+        # Play from `start` to a quiet point in the last third of the clip, then cross into the next copy.
+        stop = _quiet_point(x, start + (len(x) - start) * 2 // 3, len(x) - xf, window) if xf > 1 else len(x)
+        piece = x[start:stop + xf].copy()
+        if pos > 0 and xf > 1:
+            piece[:xf] *= fade_in
+        if xf > 1 and len(piece) > xf:
+            piece[-xf:] *= fade_in[::-1]
+        end = min(n, pos + len(piece))
+        out[pos:end] += piece[: end - pos]
+        pos += max(1, len(piece) - xf)
+        start = _quiet_point(x, 0, len(x) // 3, window) if xf > 1 else 0
+    return out
+
+
+def fit_events(x: np.ndarray, n: int, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` samples with ``x`` occurring now and then."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(n)
+    length_s = len(x) / sample_rate
+    t = rng.uniform(0.1, min(1.5, max(0.2, n / sample_rate / 3)))
+    while t * sample_rate < n:
+        at = int(t * sample_rate)
+        gain = 10 ** (rng.uniform(-3.0, 1.0) / 20)
+        end = min(n, at + len(x))
+        out[at:end] += gain * x[: end - at]
+        t += length_s + max(MIN_GAP_S, rng.exponential(2.0 * length_s + 1.5))
+    return out
+
+
+def fit(x: np.ndarray, kind: str, duration_s: float, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
+    """A mono float32 signal of exactly round(duration_s * sample_rate) samples."""
+    n = max(1, int(round(duration_s * sample_rate)))
+    y = fit_loop(x, n, sample_rate, rng) if kind == "loop" else fit_events(x, n, sample_rate, rng)
+    return edge_fade(y, sample_rate).astype(np.float32)
+
+
+def edge_fade(y: np.ndarray, sample_rate: int) -> np.ndarray:
+    m = min(len(y) // 2, int(EDGE_FADE_S * sample_rate))
+    if m > 1:
+        ramp = np.sin(np.linspace(0, np.pi / 2, m)) ** 2
+        y[:m] *= ramp
+        y[-m:] *= ramp[::-1]
+    return y

@@ -1,0 +1,232 @@
+"""Sound libraries: the bundled starter pack and the user's own folders.
+
+An entry knows its file, the vocabulary labels it suits, AudioSet class
+names, whether it is a ``loop`` (a continuous bed) or an ``event`` (a bark,
+a horn), and its licence and credit.
+
+User folders (``--library DIR``, repeatable; or ``SEE2SOUND_LIBRARY`` with
+paths separated by ``:``) are indexed from folder and file names and
+embedded tags (title, comment, genre): a file ``dogs/barking_01.wav`` suits
+``dog``. When the optional tagger is installed (see :mod:`.tagger`), files
+whose names say nothing get AudioSet classes from it. The index is cached
+per folder in the user's cache directory and updated incrementally by size
+and modification time. Corrupt, empty, very long, odd-rate or many-channel
+files are skipped with a warning.
+
+Contents
+--------
+Entry, SoundLibrary, load_libraries
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import soundfile as sf
+
+from ..vision.vocabulary import KINDS
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3")
+MAX_FILE_SECONDS = 600.0
+MAX_CHANNELS = 8
+RATE_RANGE = (4000, 384000)
+LOOP_MIN_SECONDS = 8.0
+INDEX_VERSION = 1
+
+#: Words in file and folder names that point at a vocabulary label.
+SYNONYMS = {
+    "dog": ("dog", "dogs", "bark", "barking", "woof", "puppy"),
+    "cat": ("cat", "cats", "meow", "miaow", "purr", "kitten"),
+    "bird": ("bird", "birds", "birdsong", "chirp", "tweet", "songbird"),
+    "person": ("person", "speech", "voice", "talk", "talking", "footsteps", "steps"),
+    "crowd": ("crowd", "crowds", "babble", "chatter", "applause", "people", "walla"),
+    "car": ("car", "cars", "engine", "auto", "horn"),
+    "bus": ("bus", "buses", "coach"),
+    "truck": ("truck", "trucks", "lorry"),
+    "motorcycle": ("motorcycle", "motorbike", "scooter", "moped"),
+    "bicycle": ("bicycle", "bike", "cycling"),
+    "train": ("train", "trains", "railway", "rail", "locomotive", "tram", "metro"),
+    "airplane": ("airplane", "aeroplane", "plane", "jet", "aircraft"),
+    "boat": ("boat", "ship", "ferry", "motorboat"),
+    "horse": ("horse", "horses", "neigh", "hooves"),
+    "cow": ("cow", "cows", "cattle", "moo"),
+    "sheep": ("sheep", "bleat", "lamb"),
+    "clock": ("clock", "tick", "ticking"),
+    "cell phone": ("phone", "telephone", "ringtone", "ring"),
+    "keyboard": ("keyboard", "typing"),
+    "tv": ("tv", "television"),
+    "sink": ("sink", "tap", "faucet"),
+    "refrigerator": ("fridge", "refrigerator"),
+    # Places and weather: the labels of the procedural models and ambience beds.
+    "rain": ("rain", "rainfall", "drizzle", "storm"),
+    "wind": ("wind", "windy", "gust", "breeze"),
+    "waves": ("waves", "wave", "surf", "sea", "ocean", "beach", "shore"),
+    "stream": ("stream", "river", "brook", "creek", "waterfall"),
+    "fire": ("fire", "campfire", "fireplace", "crackling"),
+    "traffic": ("traffic", "street", "road"),
+    "insect": ("insect", "insects", "cricket", "crickets", "cicada"),
+}
+_WORD_TO_LABEL = {w: label for label, words in SYNONYMS.items() for w in words}
+_WORD_TO_LABEL.update({label: label for label in KINDS if " " not in label})
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    path: str
+    labels: tuple[str, ...]
+    audioset: tuple[str, ...]
+    kind: str
+    duration_s: float
+    origin: str  # "library" (bundled) or "user"
+    license: str | None = None
+    credit: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class SoundLibrary:
+    entries: list[Entry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def extend(self, other: SoundLibrary) -> None:
+        self.entries.extend(other.entries)
+        self.warnings.extend(other.warnings)
+
+    @classmethod
+    def bundled(cls) -> SoundLibrary:
+        folder = Path(str(resources.files("see2sound") / "data" / "sounds" / "opensfx"))
+        index = json.loads((folder / "index.json").read_text())
+        return cls([Entry(id=f"opensfx:{c['id']}", path=str(folder / c["file"]), labels=tuple(c["labels"]),
+                          audioset=tuple(c["audioset"]), kind=c["kind"], duration_s=c["duration_s"],
+                          origin="library", license=c["license"], credit=c["credit"], title=c["title"])
+                    for c in index["clips"]])
+
+    @classmethod
+    def scan(cls, folder: str | os.PathLike, *, cache_dir: Path | None = None, tagger=None) -> SoundLibrary:
+        """Index a user's folder (cached; only new or changed files are read)."""
+        root = Path(folder).expanduser().resolve()
+        lib = cls()
+        if not root.is_dir():
+            lib.warnings.append(f"{folder}: not a folder; library skipped")
+            return lib
+        cache_file = _cache_path(root, cache_dir)
+        cached = _read_cache(cache_file)
+        fresh: dict[str, dict] = {}
+        for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()):
+            rel = str(path.relative_to(root))
+            stat = path.stat()
+            stamp = [stat.st_size, stat.st_mtime_ns]
+            record = cached.get(rel)
+            if record is None or record.get("stamp") != stamp or (tagger is not None and not record.get("tagged")):
+                record = _index_file(path, rel, tagger)
+                record["stamp"] = stamp
+            fresh[rel] = record
+            if record.get("skip"):
+                lib.warnings.append(f"{path}: {record['skip']}; skipped")
+            elif record["labels"] or record["audioset"]:
+                lib.entries.append(Entry(id=f"user:{root.name}/{rel}", path=str(path), labels=tuple(record["labels"]),
+                                         audioset=tuple(record["audioset"]), kind=record["kind"],
+                                         duration_s=record["duration_s"], origin="user", title=record.get("title")))
+        _write_cache(cache_file, fresh)
+        return lib
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+
+
+def _index_file(path: Path, rel: str, tagger) -> dict:
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # libsndfile raises several types for broken files
+        return {"skip": f"not a readable sound file ({str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__})"}
+    if info.frames <= 0:
+        return {"skip": "no samples"}
+    if not RATE_RANGE[0] <= info.samplerate <= RATE_RANGE[1]:
+        return {"skip": f"unsupported sample rate {info.samplerate} Hz"}
+    if info.channels > MAX_CHANNELS:
+        return {"skip": f"{info.channels} channels (at most {MAX_CHANNELS})"}
+    duration = info.frames / info.samplerate
+    if duration > MAX_FILE_SECONDS:
+        return {"skip": f"{duration:.0f} s long (at most {MAX_FILE_SECONDS:.0f} s)"}
+    text = " ".join(rel.split(os.sep))
+    title = None
+    try:
+        with sf.SoundFile(str(path)) as f:
+            meta = f.copy_metadata()
+        title = meta.get("title")
+        text += " " + " ".join(str(meta.get(k, "")) for k in ("title", "comment", "genre"))
+    except Exception:
+        pass
+    words = _words(text)
+    labels = sorted({_WORD_TO_LABEL[w] for w in words if w in _WORD_TO_LABEL})
+    audioset: list[str] = []
+    tagged = False
+    if tagger is not None:
+        try:
+            import numpy as np
+
+            x, rate = sf.read(str(path), frames=int(30 * info.samplerate), dtype="float32", always_2d=True)
+            top = tagger.top(x.mean(axis=1), rate, k=5)
+            generic = ("Silence", "Music", "Sound effect", "Noise")
+            audioset = [name for name, score in top if score >= 0.2 and name not in generic]
+            tagged = bool(np.isfinite(x).all())
+        except Exception as exc:
+            return {"skip": f"could not be tagged ({exc})"}
+    looped = duration >= LOOP_MIN_SECONDS or any(w in ("loop", "ambience", "ambiance", "bed", "atmos") for w in words)
+    return {"labels": labels, "audioset": audioset, "kind": "loop" if looped else "event",
+            "duration_s": round(duration, 3), "title": title, "tagged": tagged}
+
+
+def _cache_path(root: Path, cache_dir: Path | None) -> Path:
+    base = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "see2sound" / "libraries"
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    return Path(base) / f"{root.name}-{digest}.json"
+
+
+def _read_cache(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+        return data["files"] if data.get("version") == INDEX_VERSION else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _write_cache(path: Path, files: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"version": INDEX_VERSION, "files": files}))
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only home: work without a cache
+        warnings.warn(f"library index not cached ({exc})", stacklevel=2)
+
+
+def load_libraries(folders: list[str] | tuple[str, ...] = (), *, cache_dir: Path | None = None,
+                   tag: bool | None = None) -> SoundLibrary:
+    """The bundled pack plus the user's folders (and ``SEE2SOUND_LIBRARY``).
+
+    ``tag``: use the optional tagger for untagged files (default: when installed).
+    """
+    from . import tagger as tagging
+
+    lib = SoundLibrary.bundled()
+    env = [p for p in os.environ.get("SEE2SOUND_LIBRARY", "").split(os.pathsep) if p]
+    use_tagger = tagging.available() if tag is None else tag
+    model = tagging.load_tagger() if (use_tagger and (folders or env)) else None
+    for folder in [*folders, *env]:
+        lib.extend(SoundLibrary.scan(folder, cache_dir=cache_dir, tagger=model))
+    return lib
+
+
