@@ -76,3 +76,20 @@ def test_environment_variable_adds_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     lib = load_libraries(tag=False)
     assert any(e.origin == "user" and "cat" in e.labels for e in lib.entries)
+
+
+def test_config_file_adds_folders_and_a_broken_one_is_a_warning(tmp_path, monkeypatch):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    sf.write(str(folder / "horse_neigh.wav"), noise(0.4), 48000)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("SEE2SOUND_LIBRARY", raising=False)
+    (tmp_path / "config" / "see2sound").mkdir(parents=True)
+    config = tmp_path / "config" / "see2sound" / "config.toml"
+    config.write_text(f'libraries = ["{folder}"]\n')
+    assert any(e.origin == "user" and "horse" in e.labels for e in load_libraries(tag=False).entries)
+    config.write_text("libraries = [oops\n")
+    lib = load_libraries(tag=False)
+    assert any("not valid TOML" in w for w in lib.warnings)
+    assert all(e.origin == "library" for e in lib.entries)

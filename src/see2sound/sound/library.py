@@ -4,8 +4,9 @@ An entry knows its file, the vocabulary labels it suits, AudioSet class
 names, whether it is a ``loop`` (a continuous bed) or an ``event`` (a bark,
 a horn), and its licence and credit.
 
-User folders (``--library DIR``, repeatable; or ``SEE2SOUND_LIBRARY`` with
-paths separated by ``:``) are indexed from folder and file names and
+User folders (``--library DIR``, repeatable; ``SEE2SOUND_LIBRARY`` with
+paths separated by ``:``; or ``libraries = ["~/sounds", ...]`` in
+``~/.config/see2sound/config.toml``) are indexed from folder and file names and
 embedded tags (title, comment, genre): a file ``dogs/barking_01.wav`` suits
 ``dog``. When the optional tagger is installed (see :mod:`.tagger`), files
 whose names say nothing get AudioSet classes from it. The index is cached
@@ -213,16 +214,45 @@ def _write_cache(path: Path, files: dict) -> None:
         warnings.warn(f"library index not cached ({exc})", stacklevel=2)
 
 
+def config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "see2sound" / "config.toml"
+
+
+def configured_folders() -> tuple[list[str], list[str]]:
+    """(folders from the config file, warnings) - a broken config is a warning, not a failure."""
+    path = config_path()
+    if not path.is_file():
+        return [], []
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError:
+            return [], [f"{path}: reading it needs Python 3.11 or the tomli package; ignored"]
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return [], [f"{path}: not valid TOML ({exc}); ignored"]
+    folders = data.get("libraries", [])
+    if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+        return [], [f"{path}: 'libraries' must be a list of folder paths; ignored"]
+    return [os.path.expanduser(f) for f in folders], []
+
+
 def load_libraries(folders: list[str] | tuple[str, ...] = (), *, cache_dir: Path | None = None,
                    tag: bool | None = None) -> SoundLibrary:
-    """The bundled pack plus the user's folders (and ``SEE2SOUND_LIBRARY``).
+    """The bundled pack plus the user's folders (arguments, ``SEE2SOUND_LIBRARY``, config file).
 
     ``tag``: use the optional tagger for untagged files (default: when installed).
     """
     from . import tagger as tagging
 
     lib = SoundLibrary.bundled()
-    env = [p for p in os.environ.get("SEE2SOUND_LIBRARY", "").split(os.pathsep) if p]
+    configured, config_warnings = configured_folders()
+    lib.warnings.extend(config_warnings)
+    env = [p for p in os.environ.get("SEE2SOUND_LIBRARY", "").split(os.pathsep) if p] + configured
     use_tagger = tagging.available() if tag is None else tag
     model = tagging.load_tagger() if (use_tagger and (folders or env)) else None
     for folder in [*folders, *env]:
