@@ -15,7 +15,6 @@ import contextlib
 import json
 import math
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import See2SoundError
-from .io.audio import check_output_path, write_audio_to
+from .io.audio import check_output_path, format_from_name, write_audio_to
 from .io.buffer import DiskAudio
 from .io.files import atomic_output
 from .scene import Scene
@@ -36,26 +35,9 @@ from .spatial.room import ROOM_CHOICES
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
 DEMO_PICTURES = ("chelsea.jpg", "coffee.jpg", "astronaut.jpg")
 
-_FORMAT_NAMES = {
-    "binaural": r"binaural",
-    "foa": r"foa|ambix",
-    "stereo": r"stereo",
-    "5.1": r"5[._]?1",
-    "7.1": r"7[._]?1",
-}
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, SPEC §4
         raise See2SoundError(message)
-
-
-def format_from_name(path: str) -> str | None:
-    """The output format named in a file name (``mix.foa.wav``, ``street_5.1.flac``), if exactly one."""
-    stem = Path(path).name.lower().rsplit(".", 1)[0]
-    found = [fmt for fmt, pattern in _FORMAT_NAMES.items()
-             if re.search(rf"(?<![0-9a-z])(?:{pattern})(?![0-9a-z])", stem)]
-    return found[0] if len(found) == 1 else None
 
 
 # --- option groups ----------------------------------------------------------------
@@ -80,6 +62,8 @@ def _audio_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--true-peak", default="-1", metavar="DBTP",
                    help="true-peak ceiling of the limiter (default -1), or 'off'")
     p.add_argument("--bits", choices=("float", "24"), default="float", help="WAV sample format (FLAC is 24-bit)")
+    p.add_argument("--renderer", choices=("see2sound", "see2sound-original"), default="see2sound",
+                   help="see2sound-original: SEE-2-SOUND's own spatial step (5.1 only, needs pyroomacoustics)")
 
 
 def _picture_options(p: argparse.ArgumentParser) -> None:
@@ -125,6 +109,20 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--preview", metavar="BINAURAL.wav", help="with --format foa: also write its binaural decode here")
     _common(sp)
 
+    ev = commands.add_parser("eval", help="score a rendered file against its scene",
+                             description="Direction, sound and level of a rendered file against the scene "
+                                         "it was rendered from; optionally the published similarity scores.")
+    ev.add_argument("audio", metavar="AUDIO")
+    ev.add_argument("--scene", required=True, metavar="SCENE.json")
+    ev.add_argument("--json", metavar="REPORT.json", help="also write the report as JSON")
+    ev.add_argument("--format", choices=FORMATS, help="the file's format (default: from its channels and name)")
+    ev.add_argument("--hrtf", metavar="FILE.sofa", help="the HRTF binaural cues are mapped through (default KEMAR)")
+    ev.add_argument("--no-tags", action="store_true", help="skip the optional AudioSet tagger")
+    ev.add_argument("--compare", metavar="OTHER", help="also score SEE-2-SOUND's similarity metrics against OTHER")
+    ev.add_argument("--original-metrics", action="store_true",
+                    help="with --compare: the original's variants (mean-matrix DTW, impulse rhythm, shifted weights)")
+    _common(ev)
+
     dm = commands.add_parser("demo", help="render the bundled example pictures in every format, offline",
                              description="Render the bundled example pictures in every format.")
     dm.add_argument("-o", "--output", default="see2sound-demo", metavar="DIR", help="folder (default ./see2sound-demo)")
@@ -153,7 +151,8 @@ def _render_options(args, fmt: str) -> RenderOptions:
     options = RenderOptions(format=fmt, sample_rate=args.sample_rate, hrtf=args.hrtf, room=args.room,
                             loudness_lufs=_level("--loudness", args.loudness),
                             true_peak_dbtp=_level("--true-peak", args.true_peak),
-                            doppler=getattr(args, "doppler", False), lfe=getattr(args, "lfe", False))
+                            doppler=getattr(args, "doppler", False), lfe=getattr(args, "lfe", False),
+                            renderer=args.renderer)
     options.check()
     return options
 
@@ -338,7 +337,7 @@ def _render(args) -> None:
                             libraries=tuple(args.library), stems_dir=stems_tmp,
                             scene_path=args.scene_out, sample_rate=options.sample_rate, room=options.room,
                             loudness_lufs=options.loudness_lufs, true_peak_dbtp=options.true_peak_dbtp,
-                            hrtf=options.hrtf, out=buffer, progress=progress)
+                            hrtf=options.hrtf, renderer=options.renderer, out=buffer, progress=progress)
         write_audio_to(out_tmp, result.audio, options.sample_rate, fmt, subtype=subtype, suffix=suffix)
         if scene_tmp is not None:
             scene_dir = Path(args.scene_out).resolve().parent
@@ -359,6 +358,38 @@ def _render(args) -> None:
     _notes(result.notes)
     if not result.scene.sources:
         print("warning: no sound source found in the picture; only its ambience is heard", file=sys.stderr)
+
+
+def _eval(args) -> None:
+    from .eval import evaluate, format_table
+
+    if args.json is not None:
+        _check_json(args.json)
+    scene = Scene.load(args.scene)
+    report = evaluate(args.audio, scene, fmt=args.format, hrtf=args.hrtf, tags=not args.no_tags)
+    if args.compare:
+
+        from .eval import similarity
+        from .eval.report import _load
+
+        a, rate_a = _load(Path(args.audio))
+        b, rate_b = _load(Path(args.compare))
+        if rate_b != rate_a:
+            from .io.audio import resample
+
+            b = resample(b, rate_b, rate_a)
+        scores = similarity.compare(a, b, rate_a, original=args.original_metrics)
+        report["similarity"] = {"against": args.compare, "variant": "original" if args.original_metrics else "correct",
+                                **{k: round(v, 4) for k, v in scores.items()}}
+    if args.json is not None:
+        with atomic_output(args.json) as tmp:
+            Path(tmp).write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
+    if not args.quiet:
+        print(format_table(report))
+        if "similarity" in report:
+            sim = report["similarity"]
+            print("similarity (" + sim["variant"] + "): " + ", ".join(
+                f"{k} {sim[k]:.3f}" for k in ("mfcc_dtw", "zcr", "rhythm", "chroma", "spectral_contrast", "swass")))
 
 
 def _demo(args) -> None:
@@ -407,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             _parser().print_help()
             return 2
-        {"spatialize": _spatialize, "analyze": _analyze, "render": _render, "demo": _demo}[args.command](args)
+        commands = {"spatialize": _spatialize, "analyze": _analyze, "render": _render, "eval": _eval, "demo": _demo}
+        commands[args.command](args)
         return 0
     except See2SoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

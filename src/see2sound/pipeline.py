@@ -61,7 +61,7 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
            max_sources: int = 6, libraries: tuple[str, ...] | list[str] = (), stems_dir: str | os.PathLike | None = None,
            scene_path: str | os.PathLike | None = None, sample_rate: int = 48000, room: str = "auto",
            loudness_lufs: float | None = -23.0, true_peak_dbtp: float | None = -1.0,
-           hrtf: str | os.PathLike | None = None, out: np.ndarray | None = None,
+           hrtf: str | os.PathLike | None = None, renderer: str = "see2sound", out: np.ndarray | None = None,
            progress: StageProgress | None = None) -> RenderResult:
     """Turn a picture into spatial audio, offline.
 
@@ -84,7 +84,7 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
     if not (np.isfinite(duration_s) and 0 < duration_s <= 3600):
         raise See2SoundError(f"--duration: must be more than 0 and at most 3600 s, got {duration_s:g}")
     options = RenderOptions(format=format, sample_rate=sample_rate, hrtf=hrtf, room=room,
-                            loudness_lufs=loudness_lufs, true_peak_dbtp=true_peak_dbtp)
+                            loudness_lufs=loudness_lufs, true_peak_dbtp=true_peak_dbtp, renderer=renderer)
     options.check()
     library = load_libraries(tuple(libraries))
     step = progress or (lambda stage, fraction: None)

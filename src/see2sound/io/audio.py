@@ -7,12 +7,14 @@ resample          band-limited sample-rate conversion
 write_audio       WAV (WAVE_FORMAT_EXTENSIBLE with the layout's channel mask)
                   or FLAC, written atomically and in chunks
 CHANNEL_MASKS     the dwChannelMask of each output format
+format_from_name  the format a file name asks for
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import struct
 from pathlib import Path
 
@@ -32,6 +34,15 @@ MIN_INPUT_RATE, MAX_INPUT_RATE = 1000, 768_000
 MAX_INPUT_CHANNELS = 64
 
 OUTPUT_SUFFIXES = (".wav", ".flac")
+_FORMAT_NAMES = {"binaural": r"binaural", "foa": r"foa|ambix", "stereo": r"stereo", "5.1": r"5[._]?1", "7.1": r"7[._]?1"}
+
+
+def format_from_name(path: str | os.PathLike) -> str | None:
+    """The output format named in a file name (``mix.foa.wav``, ``street_5.1.flac``), if exactly one."""
+    stem = Path(path).name.lower().rsplit(".", 1)[0]
+    found = [fmt for fmt, pattern in _FORMAT_NAMES.items()
+             if re.search(rf"(?<![0-9a-z])(?:{pattern})(?![0-9a-z])", stem)]
+    return found[0] if len(found) == 1 else None
 
 
 def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:

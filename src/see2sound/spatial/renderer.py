@@ -55,6 +55,7 @@ from .room import Room, choose_room, diffuse_tail_foa, image_sources
 from .signals import Clip, Decorrelated, Delayed, Signal
 
 FORMATS = ("binaural", "foa", "stereo", "5.1", "7.1")
+RENDERERS = ("see2sound", "see2sound-original")
 CHANNELS = {"binaural": 2, "foa": 4, "stereo": 2, "5.1": 6, "7.1": 8}
 MIN_RATE, MAX_RATE = 8000, 192000
 #: Air absorption is applied where it reaches this much below 10 kHz.
@@ -85,8 +86,13 @@ class RenderOptions:
     true_peak_dbtp: float | None = -1.0
     doppler: bool = False
     lfe: bool = False
+    renderer: str = "see2sound"
 
     def check(self) -> None:
+        if self.renderer not in RENDERERS:
+            raise See2SoundError(f"--renderer: unknown renderer {self.renderer!r} (choose from {', '.join(RENDERERS)})")
+        if self.renderer == "see2sound-original" and self.format != "5.1":
+            raise See2SoundError("--renderer see2sound-original renders 5.1 only (use --format 5.1)")
         if self.format not in FORMATS:
             raise See2SoundError(f"--format: unknown format {self.format!r} (choose from {', '.join(FORMATS)})")
         if not (isinstance(self.sample_rate, int) and MIN_RATE <= self.sample_rate <= MAX_RATE):
@@ -128,6 +134,11 @@ def render_scene(scene: Scene, options: RenderOptions | None = None, *, out: np.
     """
     options = options or RenderOptions()
     audio, report = render_dry(scene, options, out=out, progress=progress)
+    if options.renderer == "see2sound-original":
+        report.measured_on = "output channels, as rendered (the original method does not normalise)"
+        report.loudness_lufs = _measure(audio, options, None)
+        report.true_peak_dbtp = loudness.true_peak_dbtp(audio)
+        return audio, report
     master(audio, options, report)
     return audio, report
 
@@ -147,6 +158,14 @@ def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None =
         raise ValueError(f"out must have shape {(channels, n)}")
     notes: list[str] = []
     clips = _load_clips(scene, sr, notes)
+    if options.renderer == "see2sound-original":
+        from .original import render_original
+
+        out[:] = render_original(scene, sr)
+        if progress is not None:
+            progress(1.0)
+        return out, RenderReport(options.format, sr, channels, n, "see2sound-original shoebox",
+                                 loudness_lufs=float("-inf"), true_peak_dbtp=float("-inf"), notes=notes)
     hrtf = HRTF.load(options.hrtf, sr) if options.format == "binaural" else None
     room = choose_room(options.room, scene)
     plan = _Plan(options, hrtf, room)
