@@ -114,7 +114,9 @@ def render_original(scene: Scene, sample_rate: int) -> np.ndarray:
         for source, x, d in zip(scene.sources, signals, disparity):
             u, v = _pixel(source, width, height, hfov)
             z = (255.0 - d) * 0.5 * width / 255.0
-            room.add_source([u, v, min(z, 0.5 * width - 1e-3)], signal=x)
+            # 1 mm inside the walls: a source on the picture's edge would sit exactly on one.
+            position = np.clip([u, v, z], 1e-3, np.array(room_size) - 1e-3)
+            room.add_source(position, signal=x)
         room.add_microphone(mic[:, None])
         room.simulate()
         y = room.mic_array.signals[0]
