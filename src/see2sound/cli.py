@@ -21,6 +21,8 @@ import tempfile
 import traceback
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .errors import See2SoundError
 from .io.audio import check_output_path, format_from_name, write_audio_to
@@ -91,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="a folder of your own sounds (repeatable; also SEE2SOUND_LIBRARY)")
     rd.add_argument("--scene-out", metavar="SCENE.json", help="also save the scene (its stems go beside it)")
     rd.add_argument("--stems", metavar="DIR", help="write each source's dry mono sound here")
+    rd.add_argument("--analysis-rate", type=float, default=5.0, metavar="HZ",
+                    help="video: pictures analysed per second (default 5)")
+    rd.add_argument("--keep-original", choices=("track", "mix", "drop"), default="track",
+                    help="video into .mp4/.mov: keep its soundtrack as a second track (default), mix it in, or drop it")
     _common(rd)
 
     an = commands.add_parser("analyze", help="find what in a picture makes sound and where",
@@ -314,7 +320,10 @@ def _relink_stems(scene: Scene, final: Path, scene_dir: Path) -> None:
 
 def _render(args) -> None:
     from .pipeline import render
+    from .video import VIDEO_SUFFIXES
 
+    if Path(args.input).suffix.lower() in VIDEO_SUFFIXES:
+        return _render_video(args)
     fmt = args.format or format_from_name(args.output) or "binaural"
     suffix = check_output_path(args.output)
     _check_picture_options(args)
@@ -358,6 +367,66 @@ def _render(args) -> None:
     _notes(result.notes)
     if not result.scene.sources:
         print("warning: no sound source found in the picture; only its ambience is heard", file=sys.stderr)
+
+
+def _render_video(args) -> None:
+    from .video import render_video_audio
+    from .video.decode import probe
+    from .video.mux import CONTAINERS, mux
+
+    out_suffix = Path(args.output).suffix.lower()
+    muxed = out_suffix in CONTAINERS
+    fmt = args.format or format_from_name(args.output) or "binaural"
+    if not muxed:
+        check_output_path(args.output)
+    if args.overlay:
+        raise See2SoundError("--overlay: for pictures only")
+    _check_json(args.scene_out)
+    if not 1 <= args.max_sources <= 64:
+        raise See2SoundError(f"--max-sources: must be from 1 to 64, got {args.max_sources}")
+    options = _render_options(args, fmt)
+    info = probe(args.input)
+    stems_target = args.stems or (str(Path(args.scene_out).with_suffix("")) + "-stems" if args.scene_out else None)
+    notes: list[str] = []
+    with contextlib.ExitStack() as stack:
+        out_tmp = None if muxed else stack.enter_context(atomic_output(args.output))
+        scene_tmp = stack.enter_context(atomic_output(args.scene_out)) if args.scene_out else None
+        stems_tmp = stack.enter_context(_atomic_folder(stems_target)) if stems_target else None
+        n = int(round(info.duration_s * options.sample_rate))
+        buffer = _buffer(stack, CHANNELS[fmt], n, Path(args.output).resolve().parent)
+        with _progress(not args.quiet) as progress:
+            audio, report, scene, _, found_notes = render_video_audio(
+                args.input, options, seed=args.seed, libraries=tuple(args.library), stems_dir=stems_tmp,
+                scene_path=args.scene_out, rate_hz=args.analysis_rate, hfov_deg=args.hfov,
+                projection=args.projection, max_sources=args.max_sources, out=buffer, progress=progress)
+            notes.extend(found_notes)
+            if muxed:
+                spherical = (scene.camera or {}).get("projection") == "equirect"
+                mux(args.input, np.asarray(audio[:, :]), options.sample_rate, fmt, args.output,
+                    keep_original=args.keep_original, spherical=spherical, notes=notes,
+                    progress=(lambda f: progress("mux", f)) if progress else None)
+            else:
+                write_audio_to(out_tmp, audio, options.sample_rate, fmt,
+                               subtype="float" if args.bits == "float" else "pcm24", suffix=out_suffix)
+        if scene_tmp is not None:
+            scene_dir = Path(args.scene_out).resolve().parent
+            _relink_stems(scene, Path(stems_target), scene_dir)
+            scene.input["path"] = os.path.relpath(Path(args.input).resolve(), scene_dir)
+            Path(scene_tmp).write_text(json.dumps(scene.to_dict(), indent=2) + "\n")
+    if not args.quiet:
+        what = f"{fmt} audio muxed with the picture" if muxed else f"{fmt} audio"
+        print(f"wrote {args.output}: {what}, {info.duration_s:.2f} s, {report.loudness_lufs:.1f} LUFS, "
+              f"true peak {report.true_peak_dbtp:.1f} dBTP")
+        for src in scene.sources:
+            start, end = src.extra.get("active_s", [0, info.duration_s])
+            first, last = (src.trajectory[0], src.trajectory[-1]) if src.trajectory else (src.position, src.position)
+            sound = src.sound.get("description") if src.sound else ""
+            print(f"  {src.id:14s} {src.label:12s} {start:5.1f}-{end:5.1f} s, azimuth {first.azimuth_deg:+6.1f} -> "
+                  f"{last.azimuth_deg:+6.1f}  <- {sound}")
+        for extra in (args.scene_out, stems_target):
+            if extra:
+                print(f"wrote {extra}")
+    _notes(notes)
 
 
 def _eval(args) -> None:

@@ -80,7 +80,7 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
     """
     path = Path(path)
     if path.suffix.lower() in VIDEO_SUFFIXES:
-        raise See2SoundError(f"{path}: video input is not supported yet (pictures only)")
+        raise See2SoundError(f"{path}: a video: use see2sound.video.render_video_audio, or `see2sound render`")
     if not (np.isfinite(duration_s) and 0 < duration_s <= 3600):
         raise See2SoundError(f"--duration: must be more than 0 and at most 3600 s, got {duration_s:g}")
     options = RenderOptions(format=format, sample_rate=sample_rate, hrtf=hrtf, room=room,

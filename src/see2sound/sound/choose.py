@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io.audio import read_mono
-from ..scene import AudioRef, Scene, Source
+from ..scene import Ambience, AudioRef, Scene, Source
 from ..vision.vocabulary import KINDS
 from .fit import edge_fade, fit
 from .library import Entry, SoundLibrary
@@ -145,6 +145,8 @@ def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathL
             notes.append(f"{source.id} ({source.label or 'no label'}) {why}: left out")
             continue
         audio = render_choice(choice, scene.duration_s, sample_rate, seed, source.id)
+        if "active_s" in source.extra:
+            audio = _active_window(audio, sample_rate, source.extra["active_s"])
         path = stems / f"{source.id}.wav"
         _write_stem(path, audio, sample_rate)
         source.audio = AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=round(level_db(source.label), 1),
@@ -152,7 +154,16 @@ def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathL
         source.sound = _describe(choice, source)
         kept.append(source)
     scene.sources = kept
-    if scene.ambience is not None and scene.ambience.kind in AMBIENCE_BEDS:
+    segments = [seg for seg in scene.extra.get("segments", []) if seg.get("ambience") in AMBIENCE_BEDS]
+    if segments:
+        bed = segmented_bed(segments, scene.duration_s, sample_rate, seed)
+        path = stems / "ambience.wav"
+        _write_stem(path, bed, sample_rate)
+        scene.ambience = scene.ambience or Ambience()
+        scene.ambience.audio = AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=AMBIENCE_GAIN_DB,
+                                        loop=False)
+        scene.ambience.extra["sound"] = {"origin": "synth", "by_segment": True}
+    elif scene.ambience is not None and scene.ambience.kind in AMBIENCE_BEDS:
         bed = ambience_bed(scene.ambience.kind, scene.duration_s, sample_rate, seed)
         path = stems / "ambience.wav"
         _write_stem(path, bed, sample_rate)
@@ -183,6 +194,30 @@ def _describe(choice: Choice, source: Source) -> dict:
     else:
         info.update(model=choice.model, description=f"procedural {choice.model}")
     return {k: v for k, v in info.items() if v is not None}
+
+
+ACTIVE_FADE_S = 0.3
+SEGMENT_CROSSFADE_S = 0.5
+
+
+def _active_window(audio: np.ndarray, sample_rate: int, active) -> np.ndarray:
+    """Silence outside [start, end] seconds, with fades at both ends (a track born and gone)."""
+    start, end = (float(v) for v in active)
+    t = np.arange(len(audio)) / sample_rate
+    ramp = np.clip(np.minimum(t - start, end - t) / ACTIVE_FADE_S, 0.0, 1.0)
+    return (audio * np.sin(0.5 * np.pi * ramp) ** 2).astype(np.float32)
+
+
+def segmented_bed(segments: list[dict], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
+    """One bed per shot, each faded in and out across the cuts."""
+    n = max(1, int(round(duration_s * sample_rate)))
+    mix = np.zeros(n, dtype=np.float64)
+    for k, seg in enumerate(segments):
+        bed = ambience_bed(seg["ambience"], duration_s, sample_rate, seed + k)
+        lo = seg["start_s"] - SEGMENT_CROSSFADE_S / 2 if k else -1.0
+        hi = seg["end_s"] + SEGMENT_CROSSFADE_S / 2 if k < len(segments) - 1 else duration_s + 1.0
+        mix += _active_window(bed, sample_rate, (lo, hi))[:n]
+    return edge_fade(mix, sample_rate).astype(np.float32)
 
 
 def ambience_bed(kind: str, duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
