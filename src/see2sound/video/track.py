@@ -109,7 +109,7 @@ def analyze_video(path, *, rate_hz: float = DEFAULT_RATE_HZ, hfov_deg: float | N
         raise See2SoundError(f"--analysis-rate: must be from 0.5 to 30 per second, got {rate_hz:g}")
     info = probe(path)
     camera = None
-    detector = Ensemble(tiles=False, threshold=DETECTION_THRESHOLD)
+    detector = Ensemble(flip=False, tiles=False, threshold=DETECTION_THRESHOLD)
     labels = sorted(KINDS)
     label_id = {label: i for i, label in enumerate(labels)}
     tracks: dict[tuple[int, int], _Track] = {}
