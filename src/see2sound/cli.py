@@ -93,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="a folder of your own sounds (repeatable; also SEE2SOUND_LIBRARY)")
     rd.add_argument("--scene-out", metavar="SCENE.json", help="also save the scene (its stems go beside it)")
     rd.add_argument("--stems", metavar="DIR", help="write each source's dry mono sound here")
+    rd.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
     rd.add_argument("--analysis-rate", type=float, default=5.0, metavar="HZ",
                     help="video: pictures analysed per second (default 5)")
     rd.add_argument("--keep-original", choices=("track", "mix", "drop"), default="track",

@@ -164,3 +164,35 @@ def test_interrupt_leaves_no_partial_output(cat_clip, tmp_path):
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=60)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_brief_occlusion_does_not_restart_the_sound(photos, tmp_path):
+    frames = list(cat_frames(photos))
+    background = np.asarray(Image.open(photos["leuvenA.jpg"]).convert("RGB").resize((768, 432)))
+    for i in range(40, 55):  # the cat is hidden for 0.6 s
+        frames[i] = background
+    scene, _, _ = analyze_video(write_clip(tmp_path / "hide.mp4", frames))
+    cats = [s for s in scene.sources if s.label == "cat"]
+    assert len(cats) == 1
+    start, end = cats[0].extra["active_s"]
+    assert start < 0.5 and end > SECONDS - 0.5
+
+
+def test_rotation_metadata_is_respected(photos, tmp_path):
+    # Stored on its side with a display rotation, as phones record portrait video.
+    frames = [np.ascontiguousarray(np.rot90(f, k=-1)) for f in cat_frames(photos)]
+    path = tmp_path / "rotated.mp4"
+    out = av.open(str(path), "w")
+    v = out.add_stream("libx264", rate=FPS, options={"preset": "veryfast"})
+    v.width, v.height, v.pix_fmt = 432, 768, "yuv420p"
+    v.set_display_rotation(90)
+    for f in frames:
+        for p in v.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+            out.mux(p)
+    for p in v.encode(None):
+        out.mux(p)
+    out.close()
+    scene, info, _ = analyze_video(path)
+    assert (info.width, info.height) == (768, 432)
+    cat = next(s for s in scene.sources if s.label == "cat")
+    assert cat.trajectory[0].azimuth_deg > 10 > -10 > cat.trajectory[-1].azimuth_deg  # left to right, upright

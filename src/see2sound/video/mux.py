@@ -115,7 +115,10 @@ def _write(av, video_path, audio, sample_rate, tmp, container_kind, codec, layou
                          f"{container_kind.upper()}: re-encoded with x264")
             rate = vin.average_rate or vin.guessed_rate or 25
             vout = out.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast"})
-            vout.width, vout.height, vout.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
+            # 4:2:0 needs even sizes: an odd row or column is dropped.
+            vout.width = vin.codec_context.width - vin.codec_context.width % 2
+            vout.height = vin.codec_context.height - vin.codec_context.height % 2
+            vout.pix_fmt = "yuv420p"
         aout = out.add_stream(codec, rate=sample_rate, layout=layout, options=options)
         if codec == "aac":
             aout.bit_rate = 96_000 * audio.shape[0]
@@ -155,7 +158,7 @@ def _write(av, video_path, audio, sample_rate, tmp, container_kind, codec, layou
                 else:
                     for frame in packet.decode():
                         frame.pts = None
-                        for p in vout.encode(frame.reformat(format="yuv420p")):
+                        for p in vout.encode(frame.reformat(width=vout.width, height=vout.height, format="yuv420p")):
                             out.mux(p)
                 if progress is not None and total:
                     progress(min(1.0, written / total))

@@ -93,7 +93,9 @@ def _histogram(rgb: np.ndarray) -> np.ndarray:
 def _tracker(rate_hz: float):
     import supervision as sv
 
-    return sv.ByteTrack(track_activation_threshold=DETECTION_THRESHOLD, lost_track_buffer=max(1, int(OCCLUSION_S * rate_hz)),
+    # supervision starts a track at activation + 0.1: 0.2 here, so weak but steady detections can.
+    # lost_track_buffer counts frames at 30 per second whatever frame_rate is (supervision scales it).
+    return sv.ByteTrack(track_activation_threshold=0.1, lost_track_buffer=int(OCCLUSION_S * 30),
                         minimum_matching_threshold=0.8, frame_rate=max(1, int(round(rate_hz))),
                         minimum_consecutive_frames=1)
 
