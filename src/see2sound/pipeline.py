@@ -28,10 +28,10 @@ from .scene import Scene
 from .sound import assign_sounds, load_libraries
 from .spatial import RenderOptions, RenderReport
 from .spatial.renderer import render_scene
+from .video import VIDEO_SUFFIXES
 from .vision import Analysis, analyze_picture
 
 STAGES = ("analyse", "sounds", "render")
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
 #: Called with a stage name and the fraction of that stage done.
 StageProgress = Callable[[str, float], None]
 

@@ -340,15 +340,13 @@ class _Plan:
 
     def _room_filters(self):
         """(decoder for the FOA reflections bus or None, OverlapAdd for the tail or None)."""
-        decoder = None
-        if self.fmt == "binaural" and self.reflections:
-            decoder = OverlapAdd(ambisonics.binaural_decoder(self.hrtf))
+        decoder_irs = ambisonics.binaural_decoder(self.hrtf) if self.fmt == "binaural" else None
+        decoder = OverlapAdd(decoder_irs) if decoder_irs is not None and self.reflections else None
         if not self.reverb_sends:
             return decoder, None
         tail = diffuse_tail_foa(self.room, self.sr)
         if self.fmt == "binaural":
-            dec = ambisonics.binaural_decoder(self.hrtf)
-            tail = np.stack([sps.oaconvolve(tail, dec[:, ear], axes=-1).sum(0) for ear in range(2)])
+            tail = np.stack([sps.oaconvolve(tail, decoder_irs[:, ear], axes=-1).sum(0) for ear in range(2)])
         elif self.fmt != "foa":
             # Independent decays per loudspeaker: the same envelope, uncorrelated fine structure.
             speakers = self.layout.speakers
