@@ -21,7 +21,6 @@ import tempfile
 import traceback
 from pathlib import Path
 
-import numpy as np
 
 from . import __version__
 from .errors import See2SoundError
@@ -403,7 +402,7 @@ def _render_video(args) -> None:
             notes.extend(found_notes)
             if muxed:
                 spherical = (scene.camera or {}).get("projection") == "equirect"
-                mux(args.input, np.asarray(audio[:, :]), options.sample_rate, fmt, args.output,
+                mux(args.input, audio, options.sample_rate, fmt, args.output,
                     keep_original=args.keep_original, spherical=spherical, notes=notes,
                     progress=(lambda f: progress("mux", f)) if progress else None)
             else:

@@ -55,3 +55,12 @@ def test_the_issue_s_required_families_exist():
                    "cell phone", "keyboard", "sink", "stream", "waves", "rain", "wind", "fire", "bird", "insect",
                    "refrigerator", "tv", "laptop", "person", "crowd"):
         assert needed in labels, needed
+
+
+def test_long_synthesis_is_made_in_seamless_segments():
+    x = synthesize("rain", 125.0, 16000, seed=1)
+    assert len(x) == 125 * 16000 and np.all(np.isfinite(x))
+    for seam in (60, 120):  # no jump or level dip where segments meet
+        around = x[(seam - 2) * 16000:(seam + 2) * 16000].astype(np.float64)
+        rms = [np.sqrt(np.mean(around[i:i + 8000] ** 2)) for i in range(0, len(around), 8000)]
+        assert max(rms) / min(rms) < 2.0

@@ -54,3 +54,21 @@ def test_ambience_is_diffuse_and_under_the_sources(folder):
     audio, report = render_scene(Scene.from_dict(data, base_dir=folder), RenderOptions(format="foa", room="none"))
     assert directivity(audio.astype(np.float64)) < 0.15
     assert abs(report.loudness_lufs + 23.0) < 0.5
+
+
+def test_long_stems_stream_from_disk_with_the_same_result(tmp_path, monkeypatch):
+    from see2sound.spatial import renderer
+
+    x = noise(61.0, seed=4)
+    write_wav(tmp_path / "long.wav", x)
+    src = source("s", 30, 0, 2.0, audio="long.wav")
+    src["audio"]["loop"] = False
+    src["trajectory"] = [{"t": 0, "azimuth_deg": 30, "elevation_deg": 0, "distance_m": 2},
+                         {"t": 61, "azimuth_deg": -60, "elevation_deg": 10, "distance_m": 5}]
+    scene = Scene.from_dict(scene_dict([src], duration=61.0), base_dir=tmp_path)
+    options = RenderOptions(format="binaural", room="small", doppler=True)
+    streamed, _ = render_scene(scene, options)
+    assert isinstance(renderer._load_clips(scene, 48000, [])["s"], renderer.FileClip)
+    monkeypatch.setattr(renderer, "STREAM_AFTER_S", 1e9)
+    in_memory, _ = render_scene(Scene.from_dict(scene_dict([src], duration=61.0), base_dir=tmp_path), options)
+    np.testing.assert_allclose(streamed, in_memory, atol=2e-6)

@@ -119,7 +119,7 @@ def render_choice(choice: Choice, duration_s: float, sample_rate: int, seed: int
     rng = _rng(seed, source_id, choice.key)
     if choice.model is not None:
         x = synthesize(choice.model, duration_s, sample_rate, int(rng.integers(2 ** 31)))
-        return edge_fade(x.astype(np.float64), sample_rate).astype(np.float32)
+        return edge_fade(x, sample_rate)
     clip, _ = read_mono(choice.entry.path, sample_rate, max_duration_s=600.0)
     return fit(clip, choice.entry.kind, duration_s, sample_rate, rng)
 
@@ -203,7 +203,7 @@ SEGMENT_CROSSFADE_S = 0.5
 def _active_window(audio: np.ndarray, sample_rate: int, active) -> np.ndarray:
     """Silence outside [start, end] seconds, with fades at both ends (a track born and gone)."""
     start, end = (float(v) for v in active)
-    t = np.arange(len(audio)) / sample_rate
+    t = np.arange(len(audio), dtype=np.float32) / sample_rate
     ramp = np.clip(np.minimum(t - start, end - t) / ACTIVE_FADE_S, 0.0, 1.0)
     return (audio * np.sin(0.5 * np.pi * ramp) ** 2).astype(np.float32)
 
@@ -211,7 +211,7 @@ def _active_window(audio: np.ndarray, sample_rate: int, active) -> np.ndarray:
 def segmented_bed(segments: list[dict], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
     """One bed per shot, each faded in and out across the cuts."""
     n = max(1, int(round(duration_s * sample_rate)))
-    mix = np.zeros(n, dtype=np.float64)
+    mix = np.zeros(n, dtype=np.float32)
     for k, seg in enumerate(segments):
         bed = ambience_bed(seg["ambience"], duration_s, sample_rate, seed + k)
         lo = seg["start_s"] - SEGMENT_CROSSFADE_S / 2 if k else -1.0
@@ -222,8 +222,8 @@ def segmented_bed(segments: list[dict], duration_s: float, sample_rate: int, see
 
 def ambience_bed(kind: str, duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
     """A mono bed for an ambience kind, mixed from procedural models at fixed relative levels."""
-    mix = np.zeros(max(1, int(round(duration_s * sample_rate))))
+    mix = np.zeros(max(1, int(round(duration_s * sample_rate))), dtype=np.float32)
     for name, gain_db in AMBIENCE_BEDS[kind]:
         x = synthesize(name, duration_s, sample_rate, int(_rng(seed, "ambience", name).integers(2 ** 31)))
-        mix += 10 ** (gain_db / 20) * x[: len(mix)]
+        mix += np.float32(10 ** (gain_db / 20)) * x[: len(mix)]
     return edge_fade(mix, sample_rate).astype(np.float32)

@@ -28,19 +28,19 @@ def _quiet_point(x: np.ndarray, lo: int, hi: int, window: int) -> int:
     hi = max(lo + 1, min(hi, len(x) - window))
     if hi - lo <= 1:
         return lo
-    energy = np.convolve(x[lo:hi + window] ** 2, np.ones(window), mode="valid")[: hi - lo]
+    energy = np.convolve(x[lo:hi + window].astype(np.float64) ** 2, np.ones(window), mode="valid")[: hi - lo]
     return lo + int(np.argmin(energy))
 
 
 def fit_loop(x: np.ndarray, n: int, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` samples of ``x`` repeated from a random start, seams crossfaded at quiet points."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float32)
     xf = int(min(CROSSFADE_S * sample_rate, len(x) // 4))
     window = max(1, int(QUIET_WINDOW_S * sample_rate))
-    out = np.zeros(n)
+    out = np.zeros(n, dtype=np.float32)
     pos = 0
     start = int(rng.integers(0, max(1, len(x) - xf)))
-    fade_in = np.sin(np.linspace(0, np.pi / 2, xf)) if xf > 1 else np.ones(0)
+    fade_in = (np.sin(np.linspace(0, np.pi / 2, xf)) if xf > 1 else np.ones(0)).astype(np.float32)
     while pos < n:
         # Play from `start` to a quiet point in the last third of the clip, then cross into the next copy.
         stop = _quiet_point(x, start + (len(x) - start) * 2 // 3, len(x) - xf, window) if xf > 1 else len(x)
@@ -58,13 +58,13 @@ def fit_loop(x: np.ndarray, n: int, sample_rate: int, rng: np.random.Generator) 
 
 def fit_events(x: np.ndarray, n: int, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` samples with ``x`` occurring now and then."""
-    x = np.asarray(x, dtype=np.float64)
-    out = np.zeros(n)
+    x = np.asarray(x, dtype=np.float32)
+    out = np.zeros(n, dtype=np.float32)
     length_s = len(x) / sample_rate
     t = rng.uniform(0.1, min(1.5, max(0.2, n / sample_rate / 3)))
     while t * sample_rate < n:
         at = int(t * sample_rate)
-        gain = 10 ** (rng.uniform(-3.0, 1.0) / 20)
+        gain = np.float32(10 ** (rng.uniform(-3.0, 1.0) / 20))
         end = min(n, at + len(x))
         out[at:end] += gain * x[: end - at]
         t += length_s + max(MIN_GAP_S, rng.exponential(2.0 * length_s + 1.5))
@@ -75,7 +75,7 @@ def fit(x: np.ndarray, kind: str, duration_s: float, sample_rate: int, rng: np.r
     """A mono float32 signal of exactly round(duration_s * sample_rate) samples."""
     n = max(1, int(round(duration_s * sample_rate)))
     y = fit_loop(x, n, sample_rate, rng) if kind == "loop" else fit_events(x, n, sample_rate, rng)
-    return edge_fade(y, sample_rate).astype(np.float32)
+    return edge_fade(y, sample_rate).astype(np.float32, copy=False)
 
 
 def edge_fade(y: np.ndarray, sample_rate: int) -> np.ndarray:

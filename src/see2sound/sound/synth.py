@@ -489,10 +489,11 @@ MODELS = {m.name: m for m in [
 ]}
 
 
-def synthesize(name: str, duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
-    """``duration_s`` of model ``name`` at ``sample_rate`` [shape=(n,), float32], about -20 LUFS."""
-    model = MODELS[name]
-    n = max(1, int(round(duration_s * sample_rate)))
+SEGMENT_S = 60.0
+SEGMENT_CROSSFADE_S = 1.0
+
+
+def _one_piece(model, n: int, sample_rate: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     x = np.asarray(model.generate(n, sample_rate, rng), dtype=np.float64)[:n]
     x = _hp(x, 25.0, sample_rate)  # no DC or subsonic drift
@@ -503,3 +504,29 @@ def synthesize(name: str, duration_s: float, sample_rate: int, seed: int) -> np.
     if peak > 0.95:
         x *= 0.95 / peak
     return x.astype(np.float32)
+
+
+def synthesize(name: str, duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
+    """``duration_s`` of model ``name`` at ``sample_rate`` [shape=(n,), float32], about -20 LUFS.
+
+    Longer than ``SEGMENT_S``, the sound is made in segments of that length,
+    each with its own seed, joined by 1 s equal-power crossfades: memory stays
+    that of one segment whatever the length.
+    """
+    model = MODELS[name]
+    n = max(1, int(round(duration_s * sample_rate)))
+    segment = int(SEGMENT_S * sample_rate)
+    if n <= segment:
+        return _one_piece(model, n, sample_rate, seed)
+    xf = int(SEGMENT_CROSSFADE_S * sample_rate)
+    out = np.zeros(n, dtype=np.float32)
+    fade = np.sin(np.linspace(0, np.pi / 2, xf)).astype(np.float32)
+    for k, start in enumerate(range(0, n, segment)):
+        length = min(segment + xf, n - start)
+        piece = _one_piece(model, length, sample_rate, seed + 7919 * k)
+        if start > 0:
+            piece[:xf] *= fade[: len(piece[:xf])]
+        if start + length < n:
+            piece[-xf:] *= fade[::-1]
+        out[start:start + length] += piece
+    return out

@@ -52,7 +52,7 @@ from .geometry import Path
 from .hrtf import HRTF, LEAD_IN_SAMPLES, delay_phasors
 from .panning import LAYOUTS, vbap_gains
 from .room import Room, choose_room, diffuse_tail_foa, image_sources
-from .signals import Clip, Decorrelated, Delayed, Signal
+from .signals import Clip, Decorrelated, Delayed, FileClip, Signal
 
 FORMATS = ("binaural", "foa", "stereo", "5.1", "7.1")
 RENDERERS = ("see2sound", "see2sound-original")
@@ -189,15 +189,36 @@ def _load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Clip]:
     if scene.ambience is not None and scene.ambience.audio is not None:
         refs.append(("<ambience>", "ambience.audio.path", scene.ambience.audio))
     for key, where, ref in refs:
+        gain = 10.0 ** (ref.gain_db / 20.0)
+        offset = int(round(ref.offset_s * sr))
+        streamed = _streamable(scene.resolve(ref.path), sr, ref.loop)
+        if streamed:
+            clips[key] = FileClip(scene.resolve(ref.path), gain=gain, offset_samples=offset)
+            continue
         try:
             data, file_notes = read_mono(scene.resolve(ref.path), sr,
                                          max_duration_s=ref.offset_s + scene.duration_s)
         except See2SoundError as exc:
             raise See2SoundError(f"{where}: {exc}") from None
         notes.extend(file_notes)
-        clips[key] = Clip(data, sr, gain=10.0 ** (ref.gain_db / 20.0), loop=ref.loop,
-                          offset_samples=int(round(ref.offset_s * sr)))
+        clips[key] = Clip(data, sr, gain=gain, loop=ref.loop, offset_samples=offset)
     return clips
+
+
+#: Files longer than this, mono, at the render's rate and played once, are read as needed.
+STREAM_AFTER_S = 60.0
+
+
+def _streamable(path, sr: int, loop: bool) -> bool:
+    import soundfile as sf
+
+    if loop:
+        return False
+    try:
+        info = sf.info(str(path))
+    except Exception:
+        return False  # read_mono will say what is wrong
+    return info.samplerate == sr and info.channels == 1 and info.frames > STREAM_AFTER_S * sr
 
 
 def _travel_delay(distance_m: Callable[[np.ndarray], np.ndarray], sr: int) -> Callable[[np.ndarray], np.ndarray]:

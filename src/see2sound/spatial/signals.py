@@ -8,6 +8,7 @@ convolution needs, and keep memory bounded whatever the scene's length.
 Contents
 --------
 Clip           a decoded sound placed in the scene (gain, offset, loop)
+FileClip       a long sound read from its file as it is needed (no loop)
 Delayed        a signal delayed by a time-varying amount (propagation, images)
 Decorrelated   a signal through a short all-pass-like FIR (for wide sources)
 Silence
@@ -97,6 +98,50 @@ class Clip:
         return out
 
 
+class FileClip:
+    """A long mono file at the render's rate, read by range as it is needed, played once.
+
+    Used for long stems (a video's sounds) so memory does not grow with their length.
+    """
+
+    def __init__(self, path, *, gain: float = 1.0, offset_samples: int = 0):
+        import soundfile as sf
+
+        self._file = sf.SoundFile(str(path))
+        self.length = self._file.frames
+        self.gain = np.float32(gain)
+        self.offset = int(offset_samples)
+        self.loop = False
+
+    def _range(self, lo: int, hi: int) -> np.ndarray:
+        """File samples lo..hi-1 (zeros outside the file)."""
+        out = np.zeros(hi - lo, dtype=np.float32)
+        a, b = max(lo, 0), min(hi, self.length)
+        if b > a:
+            self._file.seek(a)
+            data = self._file.read(b - a, dtype="float32", always_2d=True)[:, 0]
+            out[a - lo:a - lo + len(data)] = data
+        return out * self.gain
+
+    def samples(self, start: int, stop: int) -> np.ndarray:
+        out = self._range(start + self.offset, stop + self.offset)
+        if start < 0:
+            out[: min(len(out), -start)] = 0.0  # nothing before the scene starts
+        return out
+
+    def read(self, times: np.ndarray) -> np.ndarray:
+        times = np.asarray(times, dtype=np.float64) + self.offset
+        lo = int(np.floor(times.min())) if len(times) else 0
+        hi = int(np.floor(times.max())) + 2 if len(times) else 0
+        block = self._range(lo, hi)
+        pos = times - lo
+        whole = np.clip(np.floor(pos).astype(np.int64), 0, max(0, len(block) - 2))
+        frac = (pos - whole).astype(np.float32)
+        out = block[whole] + frac * (block[np.minimum(whole + 1, len(block) - 1)] - block[whole])
+        out[times - self.offset < 0] = 0.0
+        return out
+
+
 class Delayed:
     """``base`` delayed by ``delay(t)`` samples, read with linear interpolation.
 
@@ -104,7 +149,7 @@ class Delayed:
     a changing delay gives the Doppler shift of a moving source.
     """
 
-    def __init__(self, base: Clip, delay: Callable[[np.ndarray], np.ndarray]):
+    def __init__(self, base: Clip | FileClip, delay: Callable[[np.ndarray], np.ndarray]):
         self.base = base
         self.delay = delay
 

@@ -87,23 +87,25 @@ def mux(video_path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt:
         vin = source.streams.video[0]
         duration = float(vin.duration * vin.time_base) if vin.duration else audio.shape[1] / sample_rate
     n = int(round(duration * sample_rate))
-    audio = np.pad(audio[:, :n], ((0, 0), (0, max(0, n - audio.shape[1])))).astype(np.float32)
     if keep_original == "mix":
         original = _original_audio(av, Path(video_path), sample_rate, n)
         if original is None:
             notes.append("the video has no soundtrack to mix")
-        elif fmt == "foa":
-            audio[0] += 0.5 * original
         else:
-            audio[:2] += 0.5 * original / math.sqrt(2)
+            audio = np.array(audio[:, :n], dtype=np.float32)  # a copy: the caller's audio stays as it was
+            audio = np.pad(audio, ((0, 0), (0, max(0, n - audio.shape[1]))))
+            if fmt == "foa":
+                audio[0] += 0.5 * original
+            else:
+                audio[:2] += 0.5 * original / math.sqrt(2)
     with atomic_output(out_path) as tmp:
-        _write(av, Path(video_path), audio, sample_rate, tmp, container_kind, codec, layout, options,
+        _write(av, Path(video_path), audio, n, sample_rate, tmp, container_kind, codec, layout, options,
                keep_original == "track", notes, progress)
         if fmt == "foa" or spherical:
             mp4.add_spatial_metadata(tmp, ambisonic=fmt == "foa", spherical=spherical)
 
 
-def _write(av, video_path, audio, sample_rate, tmp, container_kind, codec, layout, options, keep_track,
+def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, layout, options, keep_track,
            notes, progress):
     with av.open(str(video_path)) as source, av.open(str(tmp), "w", format=container_kind) as out:
         vin = source.streams.video[0]
@@ -132,13 +134,18 @@ def _write(av, video_path, audio, sample_rate, tmp, container_kind, codec, layou
         streams = [vin] + ([source.streams.audio[0]] if original_out is not None else [])
         frame_size = aout.codec_context.frame_size or 1024
         written = 0
-        total = audio.shape[1]
+        total = n
+        have = audio.shape[1]
 
         def audio_until(t_s: float) -> None:
             nonlocal written
             target = min(total, int(t_s * sample_rate))
             while written < target:
-                chunk = np.ascontiguousarray(audio[:, written:written + frame_size])
+                size = min(frame_size, total - written)
+                chunk = np.zeros((audio.shape[0], size), dtype=np.float32)
+                if written < have:  # read by range: works on a disk buffer too; padded with silence
+                    part = np.asarray(audio[:, written:min(have, written + size)], dtype=np.float32)
+                    chunk[:, : part.shape[1]] = part
                 frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
                 frame.sample_rate = sample_rate
                 frame.pts = written
