@@ -196,3 +196,35 @@ def test_rotation_metadata_is_respected(photos, tmp_path):
     assert (info.width, info.height) == (768, 432)
     cat = next(s for s in scene.sources if s.label == "cat")
     assert cat.trajectory[0].azimuth_deg > 10 > -10 > cat.trajectory[-1].azimuth_deg  # left to right, upright
+
+
+def test_variable_frame_rate_uses_each_frame_s_own_time(photos, tmp_path):
+    from fractions import Fraction
+
+    from see2sound.video.decode import analysis_frames
+
+    frames = list(cat_frames(photos))[:60]
+    path = tmp_path / "vfr.mp4"
+    out = av.open(str(path), "w")
+    v = out.add_stream("libx264", rate=25, options={"preset": "veryfast"})
+    v.width, v.height, v.pix_fmt = 768, 432, "yuv420p"
+    v.codec_context.time_base = Fraction(1, 1000)
+    times_ms, t = [], 0
+    for i, rgb in enumerate(frames):
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts, frame.time_base = t, Fraction(1, 1000)
+        times_ms.append(t)
+        for p in v.encode(frame):
+            out.mux(p)
+        t += 20 if i < 30 else 100  # 50 fps, then 10 fps
+    for p in v.encode(None):
+        out.mux(p)
+    out.close()
+    picked = [round(t, 3) for t, _ in analysis_frames(path, 5.0)]
+    expected, next_t = [], 0.0
+    for ms in times_ms:  # the first frame at or after every 0.2 s
+        if ms / 1000 + 1e-6 >= next_t:
+            expected.append(ms / 1000)
+            next_t = ms / 1000 + 0.2
+    assert picked == pytest.approx(expected, abs=1e-3)
+    assert len(picked) > 3.0 / 0.2 * 0.9  # the slow half is still sampled every 0.2 s
