@@ -75,6 +75,9 @@ def _picture_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-sources", type=int, default=6, metavar="N")
     p.add_argument("--duration", type=float, default=10.0, metavar="S", help="the scene's length (default 10)")
     p.add_argument("--overlay", metavar="PNG", help="also draw the sources on the picture and a map")
+    p.add_argument("--depth", default="none", metavar="MODEL",
+                   help="distances from learned depth: depth-anything-outdoor, depth-anything-indoor, a hub id "
+                        "or a folder (quality mode, needs see2sound[hub]); default: size priors")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -170,6 +173,15 @@ def _check_picture_options(args) -> None:
         raise See2SoundError(f"--duration: must be more than 0 and at most 3600 s, got {args.duration:g}")
     if args.overlay is not None and Path(args.overlay).suffix.lower() != ".png":
         raise See2SoundError(f"{args.overlay}: the overlay must end in .png")
+
+
+def _depth(args):
+    """The learned DepthEstimator that --depth names, or None."""
+    if args.depth in ("none", ""):
+        return None
+    from .hub.depth import DepthAnythingEstimator
+
+    return DepthAnythingEstimator(args.depth)
 
 
 def _check_json(path: str | None) -> None:
@@ -292,7 +304,8 @@ def _analyze(args) -> None:
     _check_picture_options(args)
     _check_json(args.output)
     result = analyze_picture(args.input, hfov_deg=args.hfov, projection=args.projection,
-                             detector=args.detector, max_sources=args.max_sources, duration_s=args.duration)
+                             detector=args.detector, max_sources=args.max_sources, duration_s=args.duration,
+                             depth=_depth(args))
     scene = result.scene
     scene.input["path"] = os.path.relpath(Path(args.input).resolve(), Path(args.output).resolve().parent)
     with contextlib.ExitStack() as stack:
@@ -346,7 +359,8 @@ def _render(args) -> None:
                             libraries=tuple(args.library), stems_dir=stems_tmp,
                             scene_path=args.scene_out, sample_rate=options.sample_rate, room=options.room,
                             loudness_lufs=options.loudness_lufs, true_peak_dbtp=options.true_peak_dbtp,
-                            hrtf=options.hrtf, renderer=options.renderer, out=buffer, progress=progress)
+                            hrtf=options.hrtf, renderer=options.renderer, depth=_depth(args), out=buffer,
+                            progress=progress)
         write_audio_to(out_tmp, result.audio, options.sample_rate, fmt, subtype=subtype, suffix=suffix)
         if scene_tmp is not None:
             scene_dir = Path(args.scene_out).resolve().parent
@@ -381,6 +395,8 @@ def _render_video(args) -> None:
         check_output_path(args.output)
     if args.overlay:
         raise See2SoundError("--overlay: for pictures only")
+    if args.depth not in ("none", ""):
+        raise See2SoundError("--depth: for pictures only (video uses size priors)")
     _check_json(args.scene_out)
     if not 1 <= args.max_sources <= 64:
         raise See2SoundError(f"--max-sources: must be from 1 to 64, got {args.max_sources}")

@@ -61,7 +61,8 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
            max_sources: int = 6, libraries: tuple[str, ...] | list[str] = (), stems_dir: str | os.PathLike | None = None,
            scene_path: str | os.PathLike | None = None, sample_rate: int = 48000, room: str = "auto",
            loudness_lufs: float | None = -23.0, true_peak_dbtp: float | None = -1.0,
-           hrtf: str | os.PathLike | None = None, renderer: str = "see2sound", out: np.ndarray | None = None,
+           hrtf: str | os.PathLike | None = None, renderer: str = "see2sound", depth=None,
+           out: np.ndarray | None = None,
            progress: StageProgress | None = None) -> RenderResult:
     """Turn a picture into spatial audio, offline.
 
@@ -69,7 +70,8 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
     ``projection``, ``detector``, ``max_sources``), of the sound stage
     (``libraries``: extra folders of your own sounds; ``seed``: which sounds
     and where they start), and of :func:`see2sound.spatialize` (``format``,
-    ``sample_rate``, ``room``, ``loudness_lufs``, ``hrtf``). ``scene_path``
+    ``sample_rate``, ``room``, ``loudness_lufs``, ``hrtf``); ``depth`` a
+    learned :class:`~see2sound.vision.distance.DepthEstimator`. ``scene_path``
     is where the scene will be saved (stem paths are made relative to its
     folder); ``stems_dir`` keeps the stems.
 
@@ -91,7 +93,7 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
 
     step("analyse", 0.0)
     analysis = analyze_picture(path, hfov_deg=hfov_deg, projection=projection, detector=detector,
-                               max_sources=max_sources, duration_s=duration_s)
+                               max_sources=max_sources, duration_s=duration_s, depth=depth)
     scene = analysis.scene
     notes = list(analysis.notes) + list(library.warnings)
     step("analyse", 1.0)

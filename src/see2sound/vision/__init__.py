@@ -70,6 +70,8 @@ def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, p
     camera = camera_for(picture.width, picture.height, hfov_deg=hfov_deg, projection=projection,
                         focal_35mm=picture.focal_35mm, gpano_equirect=picture.gpano_equirect)
     detections = _detect(picture, camera, detector)
+    if depth is not None and hasattr(depth, "prepare"):
+        depth.prepare(picture.rgb, picture.scale)  # a learned depth map, computed once per picture
     sources = choose_sources(detections, camera, max_sources=max_sources, depth=depth)
     kind, confidence, _ = classify_ambience(picture.rgb, [d.label for d in detections])
     scene = Scene(

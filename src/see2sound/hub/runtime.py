@@ -1,0 +1,73 @@
+"""Running hub models: which device, which precision, and loading that fails fast.
+
+- Device: CUDA if available, else Apple's MPS, else the CPU; half precision
+  on a GPU, full on the CPU.
+- Loading: first from the local cache only; if the weights are not there and
+  the hub is reachable (checked with a short timeout), downloaded once into
+  huggingface_hub's cache; otherwise one clear error naming the model and
+  how to fetch it, within seconds, never a hang or a traceback.
+
+Contents
+--------
+require, device, load_model
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from ..errors import See2SoundError
+
+HUB_HOST = "huggingface.co"
+REACH_TIMEOUT_S = 3.0
+
+
+def require():
+    """(torch, transformers), or an error saying how to install them."""
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise See2SoundError('quality mode needs the optional packages: pip install "see2sound[hub]"') from None
+    return torch, transformers
+
+
+def device() -> tuple[str, object]:
+    """(device name, dtype) for inference."""
+    torch, _ = require()
+    if torch.cuda.is_available():
+        return "cuda", torch.float16
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps", torch.float16
+    return "cpu", torch.float32
+
+
+def hub_reachable() -> bool:
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    try:
+        with socket.create_connection((HUB_HOST, 443), timeout=REACH_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
+
+
+def load_model(cls, model_id: str):
+    """``cls.from_pretrained(model_id)`` on the chosen device; a path works too."""
+    _, transformers = require()
+    name, dtype = device()
+    kwargs = {"dtype": dtype} if dtype is not None else {}
+    try:
+        model = cls.from_pretrained(model_id, local_files_only=True, **kwargs)
+    except (OSError, ValueError) as local_error:
+        if os.path.isdir(model_id) or not hub_reachable():
+            raise See2SoundError(
+                f"model {model_id} is not available offline: fetch it once where the hub is reachable "
+                f"(huggingface-cli download {model_id}) and keep HF_HOME, or give a local folder"
+                + (f" ({local_error})" if os.path.isdir(model_id) else "")) from None
+        try:
+            model = cls.from_pretrained(model_id, **kwargs)
+        except Exception as exc:
+            raise See2SoundError(f"model {model_id} could not be downloaded ({exc})") from None
+    return model.to(name).eval()
