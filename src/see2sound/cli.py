@@ -81,13 +81,14 @@ def _picture_options(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="see2sound", description="Turn a picture into spatial audio.")
+    parser = _Parser(prog="see2sound", description="Turn a picture or a video into spatial audio.")
     parser.add_argument("--version", action="version", version=f"see2sound {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    rd = commands.add_parser("render", help="a picture in, spatial audio out: the whole pipeline",
-                             description="Find what in a picture makes sound, give each a sound, render it.")
-    rd.add_argument("input", metavar="IMAGE")
+    rd = commands.add_parser("render", help="a picture or video in, spatial audio (or video with it) out",
+                             description="Find what in a picture or video makes sound, give each a sound, "
+                                         "render it. A video into .mp4/.mov gets the picture back with the sound.")
+    rd.add_argument("input", metavar="INPUT", help="a picture, or a video (.mp4 .mov .mkv .avi .webm .m4v)")
     _audio_options(rd)
     _picture_options(rd)
     rd.add_argument("--seed", type=int, default=0, help="which sounds, and where they start (default 0)")
