@@ -94,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     rd.add_argument("--seed", type=int, default=0, help="which sounds, and where they start (default 0)")
     rd.add_argument("--library", action="append", default=[], metavar="DIR",
                     help="a folder of your own sounds (repeatable; also SEE2SOUND_LIBRARY)")
+    rd.add_argument("--sound", default="library", metavar="MODEL",
+                    help="library (default: your sounds, bundled clips, procedural models) or text-to-audio: "
+                         "stable-audio-open, a hub id or a folder (quality mode, needs see2sound[hub])")
+    rd.add_argument("--sound-steps", type=int, default=100, metavar="N",
+                    help="text-to-audio diffusion steps (default 100; fewer is faster and rougher)")
     rd.add_argument("--scene-out", metavar="SCENE.json", help="also save the scene (its stems go beside it)")
     rd.add_argument("--stems", metavar="DIR", help="write each source's dry mono sound here")
     rd.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
@@ -183,6 +188,17 @@ def _depth(args):
     from .hub.depth import DepthAnythingEstimator
 
     return DepthAnythingEstimator(args.depth)
+
+
+def _text_to_audio(args):
+    """The text-to-audio stage that --sound names, or None for the libraries."""
+    if args.sound in ("library", ""):
+        return None
+    if not 1 <= args.sound_steps <= 1000:
+        raise See2SoundError(f"--sound-steps: must be from 1 to 1000, got {args.sound_steps}")
+    from .hub.sound import TextToAudio
+
+    return TextToAudio(args.sound, steps=args.sound_steps)
 
 
 def _check_json(path: str | None) -> None:
@@ -360,7 +376,8 @@ def _render(args) -> None:
                             libraries=tuple(args.library), stems_dir=stems_tmp,
                             scene_path=args.scene_out, sample_rate=options.sample_rate, room=options.room,
                             loudness_lufs=options.loudness_lufs, true_peak_dbtp=options.true_peak_dbtp,
-                            hrtf=options.hrtf, renderer=options.renderer, depth=_depth(args), out=buffer,
+                            hrtf=options.hrtf, renderer=options.renderer, depth=_depth(args),
+                            text_to_audio=_text_to_audio(args), out=buffer,
                             progress=progress)
         write_audio_to(out_tmp, result.audio, options.sample_rate, fmt, subtype=subtype, suffix=suffix)
         if scene_tmp is not None:
@@ -415,7 +432,8 @@ def _render_video(args) -> None:
             audio, report, scene, _, found_notes = render_video_audio(
                 args.input, options, seed=args.seed, libraries=tuple(args.library), stems_dir=stems_tmp,
                 scene_path=args.scene_out, rate_hz=args.analysis_rate, hfov_deg=args.hfov,
-                projection=args.projection, max_sources=args.max_sources, out=buffer, progress=progress)
+                projection=args.projection, max_sources=args.max_sources, text_to_audio=_text_to_audio(args),
+                out=buffer, progress=progress)
             notes.extend(found_notes)
             if muxed:
                 spherical = (scene.camera or {}).get("projection") == "equirect"

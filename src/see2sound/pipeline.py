@@ -62,7 +62,7 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
            scene_path: str | os.PathLike | None = None, sample_rate: int = 48000, room: str = "auto",
            loudness_lufs: float | None = -23.0, true_peak_dbtp: float | None = -1.0,
            hrtf: str | os.PathLike | None = None, renderer: str = "see2sound", depth=None,
-           out: np.ndarray | None = None,
+           text_to_audio=None, out: np.ndarray | None = None,
            progress: StageProgress | None = None) -> RenderResult:
     """Turn a picture into spatial audio, offline.
 
@@ -71,7 +71,8 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
     (``libraries``: extra folders of your own sounds; ``seed``: which sounds
     and where they start), and of :func:`see2sound.spatialize` (``format``,
     ``sample_rate``, ``room``, ``loudness_lufs``, ``hrtf``); ``depth`` a
-    learned :class:`~see2sound.vision.distance.DepthEstimator`. ``scene_path``
+    learned :class:`~see2sound.vision.distance.DepthEstimator` and
+    ``text_to_audio`` a :class:`~see2sound.hub.sound.TextToAudio` (quality mode). ``scene_path``
     is where the scene will be saved (stem paths are made relative to its
     folder); ``stems_dir`` keeps the stems.
 
@@ -103,7 +104,8 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
         scene.base_dir = Path(scene_path).resolve().parent if scene_path is not None else stems.resolve().parent
         scene.input["path"] = os.path.relpath(path.resolve(), scene.base_dir)
         step("sounds", 0.0)
-        scene, sound_notes = assign_sounds(scene, library, stems, seed=seed, sample_rate=sample_rate)
+        scene, sound_notes = assign_sounds(scene, library, stems, seed=seed, sample_rate=sample_rate,
+                                           text_to_audio=text_to_audio)
         notes.extend(sound_notes)
         step("sounds", 1.0)
         audio, report = render_scene(scene, options, out=out, progress=lambda f: step("render", f))

@@ -9,7 +9,7 @@
 
 Contents
 --------
-require, device, load_model
+require, device, load_model, load_pipeline
 """
 
 from __future__ import annotations
@@ -55,19 +55,36 @@ def hub_reachable() -> bool:
 
 def load_model(cls, model_id: str):
     """``cls.from_pretrained(model_id)`` on the chosen device; a path works too."""
-    _, transformers = require()
+    require()
     name, dtype = device()
-    kwargs = {"dtype": dtype} if dtype is not None else {}
+    return _from_pretrained(lambda **kw: cls.from_pretrained(model_id, dtype=dtype, **kw), model_id).to(name).eval()
+
+
+def load_pipeline(model_id: str):
+    """A diffusers pipeline (class read from its ``model_index.json``) on the chosen device."""
+    require()
     try:
-        model = cls.from_pretrained(model_id, local_files_only=True, **kwargs)
+        import diffusers
+    except ImportError:
+        raise See2SoundError('quality mode needs the optional packages: pip install "see2sound[hub]"') from None
+    name, dtype = device()
+    pipe = _from_pretrained(lambda **kw: diffusers.DiffusionPipeline.from_pretrained(model_id, dtype=dtype, **kw),
+                            model_id)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(name)
+
+
+def _from_pretrained(load, model_id: str):
+    """``load()`` from the local cache; from the hub only when it is reachable; else one clear error."""
+    try:
+        return load(local_files_only=True)
     except (OSError, ValueError) as local_error:
         if os.path.isdir(model_id) or not hub_reachable():
             raise See2SoundError(
                 f"model {model_id} is not available offline: fetch it once where the hub is reachable "
                 f"(huggingface-cli download {model_id}) and keep HF_HOME, or give a local folder"
                 + (f" ({local_error})" if os.path.isdir(model_id) else "")) from None
-        try:
-            model = cls.from_pretrained(model_id, **kwargs)
-        except Exception as exc:
-            raise See2SoundError(f"model {model_id} could not be downloaded ({exc})") from None
-    return model.to(name).eval()
+    try:
+        return load()
+    except Exception as exc:
+        raise See2SoundError(f"model {model_id} could not be downloaded ({exc})") from None

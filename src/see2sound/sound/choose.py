@@ -125,8 +125,13 @@ def render_choice(choice: Choice, duration_s: float, sample_rate: int, seed: int
 
 
 def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathLike, *, seed: int = 0,
-                  sample_rate: int = 48000) -> tuple[Scene, list[str]]:
+                  sample_rate: int = 48000, text_to_audio=None) -> tuple[Scene, list[str]]:
     """Give each source (and the ambience) a sound, written as a mono stem.
+
+    ``text_to_audio`` (a :class:`see2sound.hub.sound.TextToAudio`, quality
+    mode) generates every sounding source's sound from a prompt instead of
+    choosing one from the libraries; all prompts of the scene are generated
+    in batches, each seeded from ``seed`` and the source id.
 
     Returns the scene with ``audio`` pointing at the stems (relative to the
     scene's folder) and ``sound`` describing each choice, and notes.
@@ -137,21 +142,25 @@ def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathL
     stems.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
     kept, notes = [], []
+    generated = _generate(scene, text_to_audio, seed, sample_rate) if text_to_audio is not None else {}
     for source in scene.sources:
-        choice = choose_sound(source, library, seed, used)
-        if choice is None:
-            kind = KINDS.get(source.label)
-            why = "makes no sound" if kind is not None and kind.sound is None else "has no sound in the libraries"
-            notes.append(f"{source.id} ({source.label or 'no label'}) {why}: left out")
-            continue
-        audio = render_choice(choice, scene.duration_s, sample_rate, seed, source.id)
+        if source.id in generated:
+            audio, info = generated[source.id]
+        else:
+            choice = choose_sound(source, library, seed, used)
+            if choice is None:
+                kind = KINDS.get(source.label)
+                why = "makes no sound" if kind is not None and kind.sound is None else "has no sound in the libraries"
+                notes.append(f"{source.id} ({source.label or 'no label'}) {why}: left out")
+                continue
+            audio, info = render_choice(choice, scene.duration_s, sample_rate, seed, source.id), _describe(choice, source)
         if "active_s" in source.extra:
             audio = _active_window(audio, sample_rate, source.extra["active_s"])
         path = stems / f"{source.id}.wav"
         _write_stem(path, audio, sample_rate)
         source.audio = AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=round(level_db(source.label), 1),
                                 loop=False)
-        source.sound = _describe(choice, source)
+        source.sound = info
         kept.append(source)
     scene.sources = kept
     segments = [seg for seg in scene.extra.get("segments", []) if seg.get("ambience") in AMBIENCE_BEDS]
@@ -172,6 +181,33 @@ def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathL
         scene.ambience.extra["sound"] = {"origin": "synth",
                                          "models": [m for m, _ in AMBIENCE_BEDS[scene.ambience.kind]]}
     return scene, notes
+
+
+def _generate(scene: Scene, text_to_audio, seed: int, sample_rate: int) -> dict[str, tuple[np.ndarray, dict]]:
+    """Source id -> (dry mono sound of the scene's length, its ``sound`` entry) for every sounding source."""
+    from ..hub.sound import prompt_for
+
+    ambience = scene.ambience.kind if scene.ambience is not None else None
+    todo = []
+    for source in scene.sources:
+        kind = KINDS.get(source.label)
+        if kind is not None and kind.sound is None:
+            continue
+        audioset = tuple((source.sound or {}).get("audioset") or (kind.audioset if kind else ()))
+        todo.append((source, audioset, prompt_for(source.label, audioset, ambience),
+                     int(_rng(seed, source.id, "generate").integers(2 ** 31))))
+    clips = text_to_audio.generate([t[2] for t in todo], [t[3] for t in todo], scene.duration_s, sample_rate)
+    out = {}
+    for (source, audioset, prompt, source_seed), clip in zip(todo, clips):
+        n = max(1, int(round(scene.duration_s * sample_rate)))
+        if len(clip) >= n:
+            audio = edge_fade(clip[:n].copy(), sample_rate)
+        else:
+            audio = fit(clip, "loop", scene.duration_s, sample_rate, _rng(seed, source.id, "fit"))
+        info = {"origin": "generated", "audioset": list(audioset), "prompt": prompt, "seed": source_seed,
+                **text_to_audio.description}
+        out[source.id] = (audio, info)
+    return out
 
 
 def _write_stem(path: Path, audio: np.ndarray, sample_rate: int) -> None:

@@ -26,7 +26,7 @@ def render_video_audio(path: str | os.PathLike, options: RenderOptions, *, seed:
                        libraries: tuple[str, ...] = (), stems_dir: str | os.PathLike | None = None,
                        scene_path: str | os.PathLike | None = None, rate_hz: float = DEFAULT_RATE_HZ,
                        hfov_deg: float | None = None, projection: str = "auto", max_sources: int = 6,
-                       out=None, progress=None):
+                       text_to_audio=None, out=None, progress=None):
     """(audio, report, scene, info, notes) for a video; the audio lasts exactly as long as the video."""
     step = progress or (lambda stage, fraction: None)
     library = load_libraries(tuple(libraries))
@@ -38,7 +38,8 @@ def render_video_audio(path: str | os.PathLike, options: RenderOptions, *, seed:
         scene.base_dir = Path(scene_path).resolve().parent if scene_path is not None else stems.resolve().parent
         scene.input["path"] = os.path.relpath(Path(path).resolve(), scene.base_dir)
         step("sounds", 0.0)
-        scene, sound_notes = assign_sounds(scene, library, stems, seed=seed, sample_rate=options.sample_rate)
+        scene, sound_notes = assign_sounds(scene, library, stems, seed=seed, sample_rate=options.sample_rate,
+                                           text_to_audio=text_to_audio)
         step("sounds", 1.0)
         audio, report = render_scene(scene, options, out=out, progress=lambda f: step("render", f))
     return audio, report, scene, info, notes + sound_notes + report.notes

@@ -1,0 +1,120 @@
+"""Text-to-audio (Stable Audio Open through diffusers) as the sound stage.
+
+Each sounding source gets a sound generated from a prompt built from its
+label and the scene's ambience ("the sound of a dog (dog, bark), outdoors
+in nature, field recording"). Prompts are generated in batches of
+``batch_size``, each with its own seeded generator, so the same seed gives
+the same sound whatever the batch. A model makes at most ``max_s`` seconds at
+once (47 s for Stable Audio Open 1.0); the clip is made as long as the scene
+needs up to that, then mixed to mono, resampled to the engine's rate
+(polyphase) and levelled to about -20 dB RMS like the procedural models;
+:func:`see2sound.sound.assign_sounds` loops it when the scene is longer.
+The ambience bed stays procedural.
+
+Licence: Stable Audio Open 1.0 is under the Stability AI Community
+License (free below USD 1 M annual revenue; a licence from Stability AI
+above); its weights are gated on the hub (accept the terms, then log in).
+
+Contents
+--------
+SOUND_MODELS, prompt_for, TextToAudio
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import See2SoundError
+from .runtime import device, load_pipeline
+
+#: Sound-stage names -> hub ids.
+SOUND_MODELS = {"stable-audio-open": "stabilityai/stable-audio-open-1.0"}
+#: Ambience kind -> words appended to every prompt of the scene.
+SETTINGS = {
+    "outdoor-nature": "outdoors in nature",
+    "urban-street": "on a city street",
+    "indoor-room": "in a room indoors",
+    "water-shore": "by the water",
+}
+NEGATIVE_PROMPT = "music, melody, low quality, distorted"
+TARGET_RMS = 10 ** (-20.0 / 20) * 0.7
+PEAK = 0.95
+
+
+def prompt_for(label: str, audioset: tuple[str, ...] | list[str], ambience: str | None) -> str:
+    """The text prompt for a source: what it sounds like, where, and how it was recorded.
+
+    >>> prompt_for("dog", ("Dog", "Bark"), "outdoor-nature")
+    'the sound of a dog (dog, bark), outdoors in nature, field recording'
+    """
+    classes = [c.lower() for c in audioset[:2] if c]
+    what = f"the sound of a {label or 'thing'}" + (f" ({', '.join(classes)})" if classes else "")
+    where = SETTINGS.get(ambience or "")
+    return ", ".join(part for part in (what, where, "field recording") if part)
+
+
+class TextToAudio:
+    """Sounds from a diffusers text-to-audio pipeline (a name of SOUND_MODELS, a hub id, or a folder)."""
+
+    def __init__(self, model: str = "stable-audio-open", *, steps: int = 100, guidance: float = 7.0,
+                 batch_size: int = 4):
+        self.model_id = SOUND_MODELS.get(model, model)
+        self.pipe = load_pipeline(self.model_id)
+        if not hasattr(self.pipe, "vae") or "audio_end_in_s" not in _call_parameters(self.pipe):
+            raise See2SoundError(f"--sound: {self.model_id} is not a Stable Audio text-to-audio pipeline")
+        self.steps, self.guidance, self.batch_size = steps, guidance, max(1, batch_size)
+        self.model_rate = int(self.pipe.vae.sampling_rate)
+        hop = int(np.prod(self.pipe.vae.config.downsampling_ratios))
+        self.max_s = self.pipe.transformer.config.sample_size * hop / self.model_rate
+
+    def generate(self, prompts: list[str], seeds: list[int], duration_s: float,
+                 sample_rate: int) -> list[np.ndarray]:
+        """One mono float32 clip at ``sample_rate`` per prompt, at most ``max_s`` long, seeded per prompt."""
+        import torch
+
+        length_s = min(self.max_s, max(duration_s, 1.0 / self.model_rate))
+        clips: list[np.ndarray] = []
+        for start in range(0, len(prompts), self.batch_size):
+            batch = prompts[start:start + self.batch_size]
+            generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds[start:start + self.batch_size]]
+            with torch.inference_mode(), warnings.catch_warnings():
+                # torchsde's Brownian interval warns about float rounding at the ends of each step.
+                warnings.filterwarnings("ignore", message="Should have", category=UserWarning)
+                audios = self.pipe(batch, negative_prompt=[NEGATIVE_PROMPT] * len(batch), audio_end_in_s=length_s,
+                                   num_inference_steps=self.steps, guidance_scale=self.guidance,
+                                   generator=generators).audios
+            for audio in audios.float().cpu().numpy():
+                clips.append(self._to_engine(audio, sample_rate))
+        return clips
+
+    def _to_engine(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        from scipy.signal import resample_poly
+
+        x = np.asarray(audio, dtype=np.float64)
+        x = x.mean(axis=0) if x.ndim == 2 else x
+        x = np.nan_to_num(x)
+        if sample_rate != self.model_rate:
+            ratio = Fraction(sample_rate, self.model_rate)
+            x = resample_poly(x, ratio.numerator, ratio.denominator)
+        rms = math.sqrt(float(np.mean(x ** 2))) if len(x) else 0.0
+        if rms > 0:
+            x *= TARGET_RMS / rms
+        peak = float(np.max(np.abs(x))) if len(x) else 0.0
+        if peak > PEAK:
+            x *= PEAK / peak
+        return x.astype(np.float32)
+
+    @property
+    def description(self) -> dict:
+        name, _ = device()
+        return {"model": self.model_id, "steps": self.steps, "guidance": self.guidance, "device": name}
+
+
+def _call_parameters(pipe) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(type(pipe).__call__).parameters)

@@ -1,0 +1,121 @@
+"""Quality mode's text-to-audio, with a tiny randomly initialised Stable Audio pipeline, offline."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from see2sound import See2SoundError
+
+pytestmark = pytest.mark.hub
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+diffusers = pytest.importorskip("diffusers")
+
+WORDS = ("<pad> </s> <unk> the sound of a dog bark car engine cat bus person speech outdoors in nature on "
+         "city street room indoors field recording").split()
+
+
+@pytest.fixture(scope="module")
+def tiny_stable_audio(tmp_path_factory):
+    """A Stable Audio pipeline with every part tiny: 4 Hz audio, at most 2 s per clip."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tok = Tokenizer(models.Unigram([(w, -float(i)) for i, w in enumerate(WORDS)], unk_id=2))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer = transformers.T5TokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>",
+                                             unk_token="<unk>", model_max_length=25)
+    torch.manual_seed(0)
+    text_encoder = transformers.T5EncoderModel(transformers.T5Config(
+        vocab_size=len(WORDS), d_model=8, d_kv=4, d_ff=16, num_layers=1, num_heads=2))
+    transformer = diffusers.StableAudioDiTModel(
+        sample_size=4, in_channels=3, num_layers=2, attention_head_dim=4, num_key_value_attention_heads=2,
+        out_channels=3, cross_attention_dim=4, time_proj_dim=8, global_states_input_dim=8, cross_attention_input_dim=4)
+    scheduler = diffusers.CosineDPMSolverMultistepScheduler(solver_order=2, prediction_type="v_prediction",
+                                                            sigma_data=1.0, sigma_schedule="exponential")
+    vae = diffusers.AutoencoderOobleck(encoder_hidden_size=6, downsampling_ratios=[1, 2], decoder_channels=3,
+                                       decoder_input_channels=3, audio_channels=2, channel_multiples=[2, 4],
+                                       sampling_rate=4)
+    projection = diffusers.StableAudioProjectionModel(text_encoder_dim=8, conditioning_dim=4, min_value=0,
+                                                      max_value=32)
+    pipe = diffusers.StableAudioPipeline(transformer=transformer, scheduler=scheduler, vae=vae,
+                                         text_encoder=text_encoder, tokenizer=tokenizer, projection_model=projection)
+    folder = tmp_path_factory.mktemp("tiny-stable-audio")
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def test_prompt_names_the_source_and_the_place():
+    from see2sound.hub.sound import prompt_for
+
+    assert prompt_for("dog", ("Dog", "Bark"), "outdoor-nature") == \
+        "the sound of a dog (dog, bark), outdoors in nature, field recording"
+    assert prompt_for("bus", (), None) == "the sound of a bus, field recording"
+
+
+def test_clips_have_the_engine_rate_length_and_level_and_follow_the_seed(tiny_stable_audio):
+    from see2sound.hub.sound import TextToAudio
+
+    t2a = TextToAudio(str(tiny_stable_audio), steps=2, batch_size=2)
+    assert t2a.max_s == pytest.approx(2.0)
+    prompts = ["the sound of a dog", "the sound of a car", "the sound of a cat"]
+    clips = t2a.generate(prompts, [1, 2, 3], 1.5, 48000)
+    assert len(clips) == 3
+    for clip in clips:
+        assert clip.dtype == np.float32 and clip.ndim == 1
+        assert len(clip) == pytest.approx(1.5 * 48000, abs=48000 / 4)  # one model sample at 4 Hz
+        assert 0 < np.sqrt(np.mean(clip.astype(np.float64) ** 2)) <= 0.1 and np.max(np.abs(clip)) <= 0.95
+    # Longer than the model can make at once: capped at its maximum.
+    assert 1.75 * 48000 <= len(t2a.generate(["the sound of a dog"], [1], 60.0, 48000)[0]) <= 2.0 * 48000
+    # Same seed, same sound, whatever the batch it is in; another seed, another sound.
+    alone = TextToAudio(str(tiny_stable_audio), steps=2, batch_size=1).generate(prompts[1:2], [2], 1.5, 48000)[0]
+    np.testing.assert_allclose(alone, clips[1], atol=1e-4)
+    other = t2a.generate(prompts[1:2], [7], 1.5, 48000)[0]
+    assert np.max(np.abs(other - clips[1])) > 1e-3
+
+
+def test_render_with_generated_sounds(tiny_stable_audio, photos, tmp_path):
+    from see2sound import render
+    from see2sound.hub.sound import TextToAudio
+
+    t2a = TextToAudio(str(tiny_stable_audio), steps=2)
+    result = render(photos["bus.jpg"], duration_s=5.0, text_to_audio=t2a, stems_dir=tmp_path / "stems",
+                    scene_path=tmp_path / "scene.json")
+    assert result.scene.sources
+    for src in result.scene.sources:
+        assert src.sound["origin"] == "generated" and src.sound["prompt"].startswith(f"the sound of a {src.label}")
+        stem, rate = sf.read(tmp_path / "stems" / f"{src.id}.wav")
+        assert rate == 48000 and len(stem) == 5 * 48000  # a 2 s clip looped to the scene's 5 s
+        assert np.sqrt(np.mean(stem[:48000] ** 2)) > 1e-3 and np.sqrt(np.mean(stem[-2 * 48000:] ** 2)) > 1e-3
+    assert result.audio.shape == (2, 5 * 48000) and np.all(np.isfinite(result.audio))
+
+
+def test_cli_sound_option_and_offline_error(tiny_stable_audio, photos, tmp_path):
+    out, scene = tmp_path / "bus.wav", tmp_path / "bus.json"
+    cmd = [sys.executable, "-m", "see2sound.cli", "render", str(photos["bus.jpg"]), "-o", str(out), "--duration", "3",
+           "--sound", str(tiny_stable_audio), "--sound-steps", "2", "--scene-out", str(scene), "-q"]
+    run = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert run.returncode == 0, run.stderr
+    sources = json.loads(scene.read_text())["sources"]
+    assert sources and all(s["sound"]["origin"] == "generated" for s in sources)
+
+    missing = tmp_path / "missing.wav"
+    t = time.perf_counter()
+    run = subprocess.run(cmd[:6] + [str(missing), "--sound", "stable-audio-open", "-q"], capture_output=True,
+                         text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert time.perf_counter() - t < 30
+    assert run.returncode == 2 and not missing.exists()
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: model stabilityai/stable-audio-open-1.0 is not available")
+
+
+def test_a_missing_folder_is_one_clear_error(tmp_path):
+    from see2sound.hub.sound import TextToAudio
+
+    with pytest.raises(See2SoundError, match="not available offline"):
+        TextToAudio(str(tmp_path / "nothing-here"))
