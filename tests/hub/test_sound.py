@@ -119,3 +119,15 @@ def test_a_missing_folder_is_one_clear_error(tmp_path):
 
     with pytest.raises(See2SoundError, match="not available offline"):
         TextToAudio(str(tmp_path / "nothing-here"))
+
+
+def test_decoding_only_the_frames_needed_gives_the_same_audio(tiny_stable_audio):
+    from see2sound.hub.sound import TextToAudio
+
+    t2a = TextToAudio(str(tiny_stable_audio), steps=2)
+    latent = torch.randn(3, 60, generator=torch.Generator().manual_seed(0))
+    part = t2a._decode(latent, 2.0)  # 8 samples at 4 Hz: 4 latent frames + context, not all 60
+    with torch.inference_mode():
+        whole = t2a.pipe.vae.decode(latent[None]).sample[0].numpy()
+    assert part.shape == (2, 8) and whole.shape[1] > 100
+    np.testing.assert_allclose(part, whole[:, :8], atol=1e-5)

@@ -43,6 +43,7 @@ SETTINGS = {
 NEGATIVE_PROMPT = "music, melody, low quality, distorted"
 TARGET_RMS = 10 ** (-20.0 / 20) * 0.7
 PEAK = 0.95
+DECODE_CONTEXT = 16  # latent frames decoded past the clip's end, so its last samples see their full context
 
 
 def prompt_for(label: str, audioset: tuple[str, ...] | list[str], ambience: str | None) -> str:
@@ -84,12 +85,28 @@ class TextToAudio:
             with torch.inference_mode(), warnings.catch_warnings():
                 # torchsde's Brownian interval warns about float rounding at the ends of each step.
                 warnings.filterwarnings("ignore", message="Should have", category=UserWarning)
-                audios = self.pipe(batch, negative_prompt=[NEGATIVE_PROMPT] * len(batch), audio_end_in_s=length_s,
-                                   num_inference_steps=self.steps, guidance_scale=self.guidance,
-                                   generator=generators).audios
-            for audio in audios.float().cpu().numpy():
-                clips.append(self._to_engine(audio, sample_rate))
+                latents = self.pipe(batch, negative_prompt=[NEGATIVE_PROMPT] * len(batch), audio_end_in_s=length_s,
+                                    num_inference_steps=self.steps, guidance_scale=self.guidance,
+                                    generator=generators, output_type="latent").audios
+                for latent in latents:
+                    clips.append(self._to_engine(self._decode(latent, length_s), sample_rate))
         return clips
+
+    def _decode(self, latent, length_s: float) -> np.ndarray:
+        """One clip's waveform: only the latent frames it needs (plus decoder context), one clip at a time.
+
+        The pipeline always makes the model's whole length and decodes the
+        batch at once (over 24 GB for 4 clips on a CPU); the decoder is
+        convolutional, so decoding a prefix gives the same start.
+        """
+        hop = int(np.prod(self.pipe.vae.config.downsampling_ratios))
+        n = int(round(length_s * self.model_rate))
+        frames = min(latent.shape[-1], math.ceil(n / hop) + decoder_reach(self.pipe.vae.config.downsampling_ratios))
+        import torch
+
+        with torch.inference_mode():
+            audio = self.pipe.vae.decode(latent[None, :, :frames]).sample[0, :, :n]
+        return audio.float().cpu().numpy()
 
     def _to_engine(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         from scipy.signal import resample_poly
@@ -112,6 +129,23 @@ class TextToAudio:
     def description(self) -> dict:
         name, _ = device()
         return {"model": self.model_id, "steps": self.steps, "guidance": self.guidance, "device": name}
+
+
+def decoder_reach(downsampling_ratios) -> int:
+    """How many latent frames past a sample can change it in an Oobleck decoder (its receptive field).
+
+    The decoder is a kernel-7 convolution at the latent rate, then per
+    upsampling stage (the ratios reversed) a transposed convolution (kernel
+    2 x stride, reaching about one input frame) and three residual units of
+    kernel 7 with dilations 1, 3 and 9 (3 x 13 = 39 samples at that stage's
+    rate), and a last kernel-7 convolution. For Stable Audio Open this is 15
+    frames (0.7 s of audio), with one frame of margin.
+    """
+    reach, rate = 3.0, 1
+    for stride in reversed(list(downsampling_ratios)):
+        rate *= stride
+        reach += 1.0 + 39.0 / rate
+    return math.ceil(reach + 3.0 / rate) + 1
 
 
 def _call_parameters(pipe) -> set[str]:
