@@ -131,3 +131,21 @@ def test_decoding_only_the_frames_needed_gives_the_same_audio(tiny_stable_audio)
         whole = t2a.pipe.vae.decode(latent[None]).sample[0].numpy()
     assert part.shape == (2, 8) and whole.shape[1] > 100
     np.testing.assert_allclose(part, whole[:, :8], atol=1e-5)
+
+
+def test_video_sources_get_generated_sounds_within_their_active_time(tiny_stable_audio, photos, tmp_path):
+    pytest.importorskip("av")
+    from see2sound.hub.sound import TextToAudio
+    from see2sound.spatial import RenderOptions
+    from see2sound.video import render_video_audio
+    from tests.video.conftest import cat_frames, write_clip
+
+    clip = write_clip(tmp_path / "catwalk.mp4", cat_frames(photos))
+    audio, _, scene, info, _ = render_video_audio(clip, RenderOptions(format="foa"), stems_dir=tmp_path / "stems",
+                                                  scene_path=tmp_path / "scene.json",
+                                                  text_to_audio=TextToAudio(str(tiny_stable_audio), steps=2))
+    cats = [s for s in scene.sources if s.label == "cat"]
+    assert cats and all(s.sound["origin"] == "generated" for s in scene.sources)
+    assert audio.shape[1] == pytest.approx(info.duration_s * 48000, abs=48000 / info.fps)
+    stem, rate = sf.read(tmp_path / "stems" / f"{cats[0].id}.wav")
+    assert len(stem) == audio.shape[1] and np.sqrt(np.mean(stem ** 2)) > 1e-3
