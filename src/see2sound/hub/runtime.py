@@ -14,6 +14,7 @@ require, device, load_model, load_pipeline
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 
@@ -23,14 +24,12 @@ HUB_HOST = "huggingface.co"
 REACH_TIMEOUT_S = 3.0
 
 
-def require():
-    """(torch, transformers), or an error saying how to install them."""
+def require(*names: str):
+    """The modules ``names`` (default torch and transformers), or an error saying how to install them."""
     try:
-        import torch
-        import transformers
+        return tuple(importlib.import_module(name) for name in names or ("torch", "transformers"))
     except ImportError:
         raise See2SoundError('quality mode needs the optional packages: pip install "see2sound[hub]"') from None
-    return torch, transformers
 
 
 def device() -> tuple[str, object]:
@@ -62,11 +61,7 @@ def load_model(cls, model_id: str):
 
 def load_pipeline(model_id: str):
     """A diffusers pipeline (class read from its ``model_index.json``) on the chosen device."""
-    require()
-    try:
-        import diffusers
-    except ImportError:
-        raise See2SoundError('quality mode needs the optional packages: pip install "see2sound[hub]"') from None
+    _, diffusers = require("torch", "diffusers")
     name, dtype = device()
     pipe = _from_pretrained(lambda **kw: diffusers.DiffusionPipeline.from_pretrained(model_id, dtype=dtype, **kw),
                             model_id)

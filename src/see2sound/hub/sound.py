@@ -43,7 +43,6 @@ SETTINGS = {
 NEGATIVE_PROMPT = "music, melody, low quality, distorted"
 TARGET_RMS = 10 ** (-20.0 / 20) * 0.7
 PEAK = 0.95
-DECODE_CONTEXT = 16  # latent frames decoded past the clip's end, so its last samples see their full context
 
 
 def prompt_for(label: str, audioset: tuple[str, ...] | list[str], ambience: str | None) -> str:
@@ -68,9 +67,11 @@ class TextToAudio:
         if not hasattr(self.pipe, "vae") or "audio_end_in_s" not in _call_parameters(self.pipe):
             raise See2SoundError(f"--sound: {self.model_id} is not a Stable Audio text-to-audio pipeline")
         self.steps, self.guidance, self.batch_size = steps, guidance, max(1, batch_size)
+        self.device, _ = device()
         self.model_rate = int(self.pipe.vae.sampling_rate)
-        hop = int(np.prod(self.pipe.vae.config.downsampling_ratios))
-        self.max_s = self.pipe.transformer.config.sample_size * hop / self.model_rate
+        self.hop = int(self.pipe.vae.hop_length)
+        self.reach = decoder_reach(self.pipe.vae.config.downsampling_ratios)
+        self.max_s = self.pipe.transformer.config.sample_size * self.hop / self.model_rate
 
     def generate(self, prompts: list[str], seeds: list[int], duration_s: float,
                  sample_rate: int) -> list[np.ndarray]:
@@ -99,11 +100,10 @@ class TextToAudio:
         batch at once (over 24 GB for 4 clips on a CPU); the decoder is
         convolutional, so decoding a prefix gives the same start.
         """
-        hop = int(np.prod(self.pipe.vae.config.downsampling_ratios))
-        n = int(round(length_s * self.model_rate))
-        frames = min(latent.shape[-1], math.ceil(n / hop) + decoder_reach(self.pipe.vae.config.downsampling_ratios))
         import torch
 
+        n = int(round(length_s * self.model_rate))
+        frames = min(latent.shape[-1], math.ceil(n / self.hop) + self.reach)
         with torch.inference_mode():
             audio = self.pipe.vae.decode(latent[None, :, :frames]).sample[0, :, :n]
         return audio.float().cpu().numpy()
@@ -127,8 +127,7 @@ class TextToAudio:
 
     @property
     def description(self) -> dict:
-        name, _ = device()
-        return {"model": self.model_id, "steps": self.steps, "guidance": self.guidance, "device": name}
+        return {"model": self.model_id, "steps": self.steps, "guidance": self.guidance, "device": self.device}
 
 
 def decoder_reach(downsampling_ratios) -> int:

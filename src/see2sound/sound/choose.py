@@ -92,12 +92,22 @@ def candidates(label: str, audioset: tuple[str, ...], library: SoundLibrary) -> 
     return found
 
 
+def makes_no_sound(label: str) -> bool:
+    kind = KINDS.get(label)
+    return kind is not None and kind.sound is None
+
+
+def intended_audioset(source: Source) -> tuple[str, ...]:
+    """The AudioSet classes a source should sound like: the scene's, else its label's."""
+    kind = KINDS.get(source.label)
+    return tuple((source.sound or {}).get("audioset") or (kind.audioset if kind else ()))
+
+
 def choose_sound(source: Source, library: SoundLibrary, seed: int, used: set[str]) -> Choice | None:
     """The sound for one source, or None when its label makes no sound."""
-    kind = KINDS.get(source.label)
-    intended = tuple((source.sound or {}).get("audioset") or (kind.audioset if kind else ()))
-    if kind is not None and kind.sound is None:
+    if makes_no_sound(source.label):
         return None
+    intended = intended_audioset(source)
     pool = candidates(source.label, intended, library)
     if not pool:
         return None
@@ -149,8 +159,7 @@ def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathL
         else:
             choice = choose_sound(source, library, seed, used)
             if choice is None:
-                kind = KINDS.get(source.label)
-                why = "makes no sound" if kind is not None and kind.sound is None else "has no sound in the libraries"
+                why = "makes no sound" if makes_no_sound(source.label) else "has no sound in the libraries"
                 notes.append(f"{source.id} ({source.label or 'no label'}) {why}: left out")
                 continue
             audio, info = render_choice(choice, scene.duration_s, sample_rate, seed, source.id), _describe(choice, source)
@@ -190,21 +199,21 @@ def _generate(scene: Scene, text_to_audio, seed: int, sample_rate: int) -> dict[
     ambience = scene.ambience.kind if scene.ambience is not None else None
     todo = []
     for source in scene.sources:
-        kind = KINDS.get(source.label)
-        if kind is not None and kind.sound is None:
+        if makes_no_sound(source.label):
             continue
-        audioset = tuple((source.sound or {}).get("audioset") or (kind.audioset if kind else ()))
+        audioset = intended_audioset(source)
         todo.append((source, audioset, prompt_for(source.label, audioset, ambience),
                      int(_rng(seed, source.id, "generate").integers(2 ** 31))))
     clips = text_to_audio.generate([t[2] for t in todo], [t[3] for t in todo], scene.duration_s, sample_rate)
     out = {}
+    n = max(1, int(round(scene.duration_s * sample_rate)))
     for (source, audioset, prompt, source_seed), clip in zip(todo, clips):
-        n = max(1, int(round(scene.duration_s * sample_rate)))
         if len(clip) >= n:
             audio = edge_fade(clip[:n].copy(), sample_rate)
         else:
             audio = fit(clip, "loop", scene.duration_s, sample_rate, _rng(seed, source.id, "fit"))
-        info = {"origin": "generated", "audioset": list(audioset), "prompt": prompt, "seed": source_seed,
+        info = {"origin": "generated", "audioset": list(audioset), "description": prompt, "prompt": prompt,
+                "seed": source_seed,
                 **text_to_audio.description}
         out[source.id] = (audio, info)
     return out
