@@ -76,7 +76,8 @@ def test_bad_inputs_are_one_error_line_and_no_output(tmp_path, photos):
     (tmp_path / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
     cases = [("render", tmp_path / "clip.mp4"), ("render", tmp_path / "missing.jpg"),
              ("render", photos["bus.jpg"], "--duration", "0"), ("render", photos["bus.jpg"], "--format", "9.1"),
-             ("render", photos["bus.jpg"], "--scene-out", tmp_path / "scene.txt")]
+             ("render", photos["bus.jpg"], "--scene-out", tmp_path / "scene.txt"),
+             ("render", photos["bus.jpg"], "--sound", "stable-audio-open", "--sound-steps", "0")]
     for args in cases:
         before = set(tmp_path.iterdir())
         result = run(*args, "-o", tmp_path / "out.wav", "--stems", tmp_path / "stems")
