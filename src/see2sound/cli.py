@@ -172,9 +172,13 @@ def _render_options(args, fmt: str) -> RenderOptions:
     return options
 
 
-def _check_picture_options(args) -> None:
+def _check_max_sources(args) -> None:
     if not 1 <= args.max_sources <= 64:
         raise See2SoundError(f"--max-sources: must be from 1 to 64, got {args.max_sources}")
+
+
+def _check_picture_options(args) -> None:
+    _check_max_sources(args)
     if not (math.isfinite(args.duration) and 0 < args.duration <= 3600):
         raise See2SoundError(f"--duration: must be more than 0 and at most 3600 s, got {args.duration:g}")
     if args.overlay is not None and Path(args.overlay).suffix.lower() != ".png":
@@ -416,8 +420,7 @@ def _render_video(args) -> None:
     if args.depth not in ("none", ""):
         raise See2SoundError("--depth: for pictures only (video uses size priors)")
     _check_json(args.scene_out)
-    if not 1 <= args.max_sources <= 64:
-        raise See2SoundError(f"--max-sources: must be from 1 to 64, got {args.max_sources}")
+    _check_max_sources(args)
     options = _render_options(args, fmt)
     info = probe(args.input)
     stems_target = args.stems or (str(Path(args.scene_out).with_suffix("")) + "-stems" if args.scene_out else None)
