@@ -71,13 +71,25 @@ def _picture_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hfov", type=float, metavar="DEG", help="horizontal field of view (default: from EXIF, else 65)")
     p.add_argument("--projection", choices=("auto", "perspective", "equirect"), default="auto",
                    help="equirect = 360 deg panorama (auto: from XMP GPano or a 2:1 picture)")
-    p.add_argument("--detector", default="ensemble", help="ensemble (default), ssd or nanodet")
+    p.add_argument("--detector", default=None,
+                   help="ensemble (default), ssd, nanodet, or sam-clip (SAM masks named by CLIP; quality mode)")
+    p.add_argument("--sam", default="sam-vit-base", metavar="MODEL",
+                   help="with sam-clip: sam-vit-base (default), sam-vit-large, sam-vit-huge, a hub id or a folder")
+    p.add_argument("--clip", default="clip-vit-base", metavar="MODEL",
+                   help="with sam-clip: clip-vit-base (default), clip-vit-large, a hub id or a folder")
+    p.add_argument("--models", choices=("offline", "hub"), default="offline",
+                   help="hub: every stage from learned models (sam-clip, depth-anything-outdoor, "
+                        "stable-audio-open) unless named otherwise; needs see2sound[hub]")
+    p.add_argument("--preset", choices=("paper",),
+                   help="paper: the published method's choices (3 largest masks, relative depth, generated "
+                        "sounds, its own 5.1 step) for side-by-side comparison")
     p.add_argument("--max-sources", type=int, default=6, metavar="N")
     p.add_argument("--duration", type=float, default=10.0, metavar="S", help="the scene's length (default 10)")
     p.add_argument("--overlay", metavar="PNG", help="also draw the sources on the picture and a map")
-    p.add_argument("--depth", default="none", metavar="MODEL",
-                   help="distances from learned depth: depth-anything-outdoor, depth-anything-indoor, a hub id "
-                        "or a folder (quality mode, needs see2sound[hub]); default: size priors")
+    p.add_argument("--depth", default=None, metavar="MODEL",
+                   help="distances from learned depth: depth-anything-outdoor, depth-anything-indoor, "
+                        "depth-anything-relative, a hub id or a folder (quality mode, needs see2sound[hub]); "
+                        "default: size priors")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     rd.add_argument("--seed", type=int, default=0, help="which sounds, and where they start (default 0)")
     rd.add_argument("--library", action="append", default=[], metavar="DIR",
                     help="a folder of your own sounds (repeatable; also SEE2SOUND_LIBRARY)")
-    rd.add_argument("--sound", default="library", metavar="MODEL",
+    rd.add_argument("--sound", default=None, metavar="MODEL",
                     help="library (default: your sounds, bundled clips, procedural models) or text-to-audio: "
                          "stable-audio-open, a hub id or a folder (quality mode, needs see2sound[hub])")
     rd.add_argument("--sound-steps", type=int, default=100, metavar="N",
@@ -185,6 +197,44 @@ def _check_picture_options(args) -> None:
         raise See2SoundError(f"{args.overlay}: the overlay must end in .png")
 
 
+#: What --models hub and --preset paper choose for each stage the user did not name.
+HUB_STAGES = {"detector": "sam-clip", "depth": "depth-anything-outdoor", "sound": "stable-audio-open"}
+PAPER_STAGES = {"detector": "sam-clip", "depth": "depth-anything-relative", "sound": "stable-audio-open"}
+OFFLINE_STAGES = {"detector": "ensemble", "depth": "none", "sound": "library"}
+PAPER_MASKS = 3
+
+
+def _resolve_stages(args, video: bool = False) -> None:
+    """Fill the stages the user did not name from --preset or --models (else the offline defaults).
+
+    A video is tracked with the offline ensemble and sized by priors, so for
+    a video --models hub only generates its sounds.
+    """
+    preset = getattr(args, "preset", None)
+    chosen = PAPER_STAGES if preset == "paper" else HUB_STAGES if args.models == "hub" else OFFLINE_STAGES
+    if video:
+        chosen = {**chosen, **{k: OFFLINE_STAGES[k] for k in ("detector", "depth") if args.models == "hub"}}
+    for stage, default in chosen.items():
+        if hasattr(args, stage) and getattr(args, stage) is None:
+            setattr(args, stage, default)
+    if preset == "paper":
+        if getattr(args, "format", None) not in (None, "5.1"):
+            raise See2SoundError(f"--preset paper: its spatial step makes 5.1 only, not {args.format}")
+        if hasattr(args, "renderer"):
+            args.renderer, args.format = "see2sound-original", "5.1"
+        args.max_sources = min(args.max_sources, PAPER_MASKS)
+
+
+def _detector(args):
+    """The detector --detector names: a registered name, or a SAM + CLIP detector built from --sam/--clip."""
+    if args.detector != "sam-clip":
+        return args.detector
+    from .hub.regions import SamClipDetector
+
+    top = PAPER_MASKS if getattr(args, "preset", None) == "paper" else None
+    return SamClipDetector(args.sam, args.clip, top_by_area=top)
+
+
 def _depth(args):
     """The learned DepthEstimator that --depth names, or None."""
     if args.depth in ("none", ""):
@@ -202,7 +252,7 @@ def _text_to_audio(args):
         raise See2SoundError(f"--sound-steps: must be from 1 to 1000, got {args.sound_steps}")
     from .hub.sound import TextToAudio
 
-    return TextToAudio(args.sound, steps=args.sound_steps)
+    return TextToAudio(args.sound, steps=args.sound_steps, lazy=True)
 
 
 def _check_json(path: str | None) -> None:
@@ -322,10 +372,11 @@ def _spatialize(args) -> None:
 def _analyze(args) -> None:
     from .vision import analyze_picture
 
+    _resolve_stages(args)
     _check_picture_options(args)
     _check_json(args.output)
     result = analyze_picture(args.input, hfov_deg=args.hfov, projection=args.projection,
-                             detector=args.detector, max_sources=args.max_sources, duration_s=args.duration,
+                             detector=_detector(args), max_sources=args.max_sources, duration_s=args.duration,
                              depth=_depth(args))
     scene = result.scene
     scene.input["path"] = os.path.relpath(Path(args.input).resolve(), Path(args.output).resolve().parent)
@@ -356,7 +407,9 @@ def _render(args) -> None:
     from .pipeline import render
     from .video import VIDEO_SUFFIXES
 
-    if Path(args.input).suffix.lower() in VIDEO_SUFFIXES:
+    video = Path(args.input).suffix.lower() in VIDEO_SUFFIXES
+    _resolve_stages(args, video=video)
+    if video:
         return _render_video(args)
     fmt = args.format or format_from_name(args.output) or "binaural"
     suffix = check_output_path(args.output)
@@ -376,13 +429,13 @@ def _render(args) -> None:
         buffer = _buffer(stack, CHANNELS[fmt], n, out_tmp.parent)
         with _progress(not args.quiet) as progress:
             result = render(args.input, format=fmt, duration_s=args.duration, seed=args.seed, hfov_deg=args.hfov,
-                            projection=args.projection, detector=args.detector, max_sources=args.max_sources,
+                            projection=args.projection, detector=_detector(args), max_sources=args.max_sources,
                             libraries=tuple(args.library), stems_dir=stems_tmp,
                             scene_path=args.scene_out, sample_rate=options.sample_rate, room=options.room,
                             loudness_lufs=options.loudness_lufs, true_peak_dbtp=options.true_peak_dbtp,
                             hrtf=options.hrtf, renderer=options.renderer, depth=_depth(args),
                             text_to_audio=_text_to_audio(args), out=buffer,
-                            progress=progress)
+                            progress=progress, low_memory=True)
         write_audio_to(out_tmp, result.audio, options.sample_rate, fmt, subtype=subtype, suffix=suffix)
         if scene_tmp is not None:
             scene_dir = Path(args.scene_out).resolve().parent
@@ -419,6 +472,9 @@ def _render_video(args) -> None:
         raise See2SoundError("--overlay: for pictures only")
     if args.depth not in ("none", ""):
         raise See2SoundError("--depth: for pictures only (video uses size priors)")
+    if args.detector != "ensemble" or args.preset:
+        raise See2SoundError(f"--{'preset' if args.preset else 'detector'}: for pictures only "
+                             "(video is tracked with the offline ensemble)")
     _check_json(args.scene_out)
     _check_max_sources(args)
     options = _render_options(args, fmt)

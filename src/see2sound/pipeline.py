@@ -63,7 +63,7 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
            loudness_lufs: float | None = -23.0, true_peak_dbtp: float | None = -1.0,
            hrtf: str | os.PathLike | None = None, renderer: str = "see2sound", depth=None,
            text_to_audio=None, out: np.ndarray | None = None,
-           progress: StageProgress | None = None) -> RenderResult:
+           progress: StageProgress | None = None, low_memory: bool = False) -> RenderResult:
     """Turn a picture into spatial audio, offline.
 
     Parameters are those of :func:`see2sound.analyze` (``hfov_deg``,
@@ -74,7 +74,9 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
     learned :class:`~see2sound.vision.distance.DepthEstimator` and
     ``text_to_audio`` a :class:`~see2sound.hub.sound.TextToAudio` (quality mode). ``scene_path``
     is where the scene will be saved (stem paths are made relative to its
-    folder); ``stems_dir`` keeps the stems.
+    folder); ``stems_dir`` keeps the stems. ``low_memory``: free the
+    detector's and the depth model's weights once the picture is analysed
+    (they are spent afterwards), before text-to-audio loads its own.
 
     Examples
     --------
@@ -97,6 +99,10 @@ def render(path: str | os.PathLike, *, format: str = "binaural", duration_s: flo
                                max_sources=max_sources, duration_s=duration_s, depth=depth)
     scene = analysis.scene
     notes = list(analysis.notes) + list(library.warnings)
+    if low_memory:
+        for stage in (detector, depth):
+            if callable(getattr(stage, "release", None)):
+                stage.release()
     step("analyse", 1.0)
 
     with tempfile.TemporaryDirectory(prefix="see2sound-stems-") as tmp:

@@ -15,20 +15,6 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 
-@pytest.fixture(scope="module")
-def tiny_depth(tmp_path_factory):
-    backbone = transformers.Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                         intermediate_size=37, image_size=56, patch_size=14,
-                                         out_features=["stage1", "stage2"], reshape_hidden_states=False)
-    config = transformers.DepthAnythingConfig(backbone_config=backbone, reassemble_hidden_size=32, patch_size=14,
-                                              neck_hidden_sizes=[16, 32], fusion_hidden_size=16, head_hidden_size=8,
-                                              depth_estimation_type="metric", max_depth=20)
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny-depth-anything")
-    transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
-    return folder
-
-
 def test_depth_map_and_distances_come_from_the_model(tiny_depth, photos):
     from see2sound.hub.depth import DepthAnythingEstimator
     from see2sound.vision import analyze_picture

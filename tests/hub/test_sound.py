@@ -17,38 +17,6 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 diffusers = pytest.importorskip("diffusers")
 
-WORDS = ("<pad> </s> <unk> the sound of a dog bark car engine cat bus person speech outdoors in nature on "
-         "city street room indoors field recording").split()
-
-
-@pytest.fixture(scope="module")
-def tiny_stable_audio(tmp_path_factory):
-    """A Stable Audio pipeline with every part tiny: 4 Hz audio, at most 2 s per clip."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    tok = Tokenizer(models.Unigram([(w, -float(i)) for i, w in enumerate(WORDS)], unk_id=2))
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tokenizer = transformers.T5TokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>",
-                                             unk_token="<unk>", model_max_length=25)
-    torch.manual_seed(0)
-    text_encoder = transformers.T5EncoderModel(transformers.T5Config(
-        vocab_size=len(WORDS), d_model=8, d_kv=4, d_ff=16, num_layers=1, num_heads=2))
-    transformer = diffusers.StableAudioDiTModel(
-        sample_size=4, in_channels=3, num_layers=2, attention_head_dim=4, num_key_value_attention_heads=2,
-        out_channels=3, cross_attention_dim=4, time_proj_dim=8, global_states_input_dim=8, cross_attention_input_dim=4)
-    scheduler = diffusers.CosineDPMSolverMultistepScheduler(solver_order=2, prediction_type="v_prediction",
-                                                            sigma_data=1.0, sigma_schedule="exponential")
-    vae = diffusers.AutoencoderOobleck(encoder_hidden_size=6, downsampling_ratios=[1, 2], decoder_channels=3,
-                                       decoder_input_channels=3, audio_channels=2, channel_multiples=[2, 4],
-                                       sampling_rate=4)
-    projection = diffusers.StableAudioProjectionModel(text_encoder_dim=8, conditioning_dim=4, min_value=0,
-                                                      max_value=32)
-    pipe = diffusers.StableAudioPipeline(transformer=transformer, scheduler=scheduler, vae=vae,
-                                         text_encoder=text_encoder, tokenizer=tokenizer, projection_model=projection)
-    folder = tmp_path_factory.mktemp("tiny-stable-audio")
-    pipe.save_pretrained(folder)
-    return folder
-
 
 def test_prompt_names_the_source_and_the_place():
     from see2sound.hub.sound import prompt_for

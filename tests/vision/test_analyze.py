@@ -121,3 +121,53 @@ def test_a_depth_estimator_replaces_the_size_priors_where_it_answers():
     assert by_label["dog"].position.distance_m == 7.5
     assert by_label["dog"].position.extra["distance_method"] == "Wall"
     assert by_label["car"].position.extra["distance_method"] != "Wall"
+
+
+def _direction(cam, u, v):
+    """Azimuth and elevation of pixel (u, v) through a pinhole camera, written out here, not with Camera."""
+    x, y = (u - cam.width / 2) / cam.focal_px, (v - cam.height / 2) / cam.focal_px
+    return np.degrees(np.arctan2(-x, 1.0)), np.degrees(np.arctan2(-y, np.hypot(1.0, x)))
+
+
+def test_a_mask_places_its_source_at_the_mask_not_the_box_centre():
+    cam = camera_for(1600, 900, hfov_deg=70.0)
+    # An L-shaped dog: a thick left leg and a thin bottom bar; its centroid is far left of the box centre.
+    mask = np.zeros((40, 60), dtype=bool)
+    mask[:, :15] = True
+    mask[32:, :] = True
+    box = (200.0, 300.0, 800.0, 700.0)  # each mask cell is 10 x 10 pixels
+    rows, cols = np.nonzero(mask)
+    u, v = 200 + (cols.mean() + 0.5) * 10, 300 + (rows.mean() + 0.5) * 10
+    (dog,) = choose_sources([Detection(box, "dog", 0.9, mask=mask)], cam)
+    az, el = _direction(cam, u, v)
+    assert dog.position.azimuth_deg == pytest.approx(az, abs=0.02)
+    assert dog.position.elevation_deg == pytest.approx(el, abs=0.02)
+    box_az, _ = _direction(cam, 500, 500)
+    assert dog.position.azimuth_deg - box_az > 5  # clearly left of the box centre
+
+
+def test_a_person_mask_sounds_from_its_top():
+    cam = camera_for(1600, 900, hfov_deg=70.0)
+    # A person leaning right: head at the top right of the box, feet at the bottom left.
+    mask = np.zeros((100, 50), dtype=bool)
+    for r in range(100):
+        c = int(5 + 35 * (1 - r / 99))
+        mask[r, c:c + 10] = True
+    (person,) = choose_sources([Detection((1000, 100, 1100, 800), "person", 0.9, mask=mask)], cam)
+    rows, cols = np.nonzero(mask)
+    top = rows <= np.quantile(rows + 0.5, 0.24)
+    u = 1000 + (cols[top] + 0.5).mean() * 2
+    v = 100 + (rows[top] + 0.5).mean() * 7
+    az, el = _direction(cam, u, v)
+    assert person.position.azimuth_deg == pytest.approx(az, abs=0.3)
+    assert person.position.elevation_deg == pytest.approx(el, abs=0.3)
+
+
+def test_masks_follow_their_boxes_when_flipped_and_cropped():
+    mask = np.zeros((4, 8), dtype=bool)
+    mask[:, :2] = True
+    det = Detection((0.0, 0.0, 80.0, 40.0), "dog", 0.9, mask=mask)
+    flipped = det.flipped(100.0)
+    assert flipped.box == (20.0, 0.0, 100.0, 40.0) and flipped.mask[:, -2:].all() and not flipped.mask[:, :-2].any()
+    cropped = det.cropped(40.0, 100.0)  # the right half: none of the mask
+    assert cropped.box == (40.0, 0.0, 80.0, 40.0) and cropped.mask.shape == (4, 4) and not cropped.mask.any()

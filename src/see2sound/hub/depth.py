@@ -6,6 +6,14 @@ ImageNet normalisation, as the model was trained); the predicted depth map
 distance is the median depth over the middle of its box (the central half
 in each direction, where the object rather than its background is),
 converted from depth to distance along the ray through the box centre.
+For a detection with a mask, it is the median over the mask instead (robust
+to the background showing through the box) along the ray through the
+mask's sound-emitting point.
+
+A relative model (``depth-anything-relative``, as the published method used)
+predicts disparity, not metres: distance is taken as 1 / disparity, scaled
+so that the picture's median disparity lies at 5 m. Orders and ratios of
+distances are then the model's, the metres are not.
 
 Licences: the Small metric checkpoints are Apache-2.0; Base and Large are
 CC BY-NC 4.0 (non-commercial).
@@ -23,12 +31,14 @@ import numpy as np
 
 from ..vision.camera import Camera
 from . import DEPTH_MODELS
-from .runtime import device, load_model, require
+from .runtime import device, load_model, release, require
 
 INPUT_SIDE = 518
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 INNER = 0.25  # the central half of a box: 25 % in from each side
+#: A relative model's depth is 1 / disparity, scaled so the picture's median disparity is this far.
+RELATIVE_REFERENCE_M = 5.0
 
 
 class DepthAnythingEstimator:
@@ -41,6 +51,46 @@ class DepthAnythingEstimator:
         self.device, self.dtype = device()
         self.depth: np.ndarray | None = None
         self.scale = 1.0
+        #: A relative model predicts disparity (larger is nearer), not metres.
+        self.relative = getattr(self.model.config, "depth_estimation_type", "relative") != "metric"
+        self.reference = 1.0
+
+    def release(self) -> None:
+        """Free the model (low-memory mode); the depth map already computed stays."""
+        self.model = None
+        release()
+
+    @property
+    def method(self) -> str:
+        """How a distance was found, for the scene's ``distance_method``."""
+        return type(self).__name__ + (" (relative: 1/disparity, unscaled)" if self.relative else "")
+
+    def _central_depth(self, box) -> float:
+        """Median over the central half of the box (in each direction)."""
+        x0, y0, x1, y1 = (v * self.scale for v in box)
+        dx, dy = (x1 - x0) * INNER, (y1 - y0) * INNER
+        h, w = self.depth.shape
+        r0, r1 = int(max(0, y0 + dy)), int(min(h, math.ceil(y1 - dy)))
+        c0, c1 = int(max(0, x0 + dx)), int(min(w, math.ceil(x1 - dx)))
+        patch = self.depth[r0:max(r1, r0 + 1), c0:max(c1, c0 + 1)]
+        return float(np.median(patch)) if patch.size else float("nan")
+
+    def _masked_depth(self, box, mask: np.ndarray) -> float:
+        """Median over the depth-map pixels whose centres fall inside the mask."""
+        x0, y0, x1, y1 = (v * self.scale for v in box)
+        h, w = self.depth.shape
+        r0, r1 = int(max(0, math.floor(y0))), int(min(h, math.ceil(y1)))
+        c0, c1 = int(max(0, math.floor(x0))), int(min(w, math.ceil(x1)))
+        if r1 <= r0 or c1 <= c0 or y1 <= y0 or x1 <= x0:
+            return float("nan")
+        rows = ((np.arange(r0, r1) + 0.5 - y0) / (y1 - y0) * mask.shape[0]).astype(int)
+        cols = ((np.arange(c0, c1) + 0.5 - x0) / (x1 - x0) * mask.shape[1]).astype(int)
+        ok_r = (rows >= 0) & (rows < mask.shape[0])
+        ok_c = (cols >= 0) & (cols < mask.shape[1])
+        inside = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+        inside[np.ix_(ok_r, ok_c)] = mask[np.ix_(rows[ok_r], cols[ok_c])]
+        values = self.depth[r0:r1, c0:c1][inside]
+        return float(np.median(values)) if values.size else self._central_depth(box)
 
     def prepare(self, rgb: np.ndarray, scale: float) -> None:
         """Run the model on the analysis picture (``scale`` = its pixels per original pixel)."""
@@ -57,20 +107,26 @@ class DepthAnythingEstimator:
                                                    align_corners=False)[0, 0]
         self.depth = pred.cpu().numpy()
         self.scale = scale
+        if self.relative:
+            positive = self.depth[self.depth > 0]
+            self.reference = float(np.median(positive)) if positive.size else 1.0
 
-    def distance_m(self, box: tuple[float, float, float, float], camera: Camera) -> float | None:
+    def distance_m(self, box: tuple[float, float, float, float], camera: Camera,
+                   mask: np.ndarray | None = None) -> float | None:
         if self.depth is None:
             return None
-        x0, y0, x1, y1 = (v * self.scale for v in box)
-        dx, dy = (x1 - x0) * INNER, (y1 - y0) * INNER
-        h, w = self.depth.shape
-        r0, r1 = int(max(0, y0 + dy)), int(min(h, math.ceil(y1 - dy)))
-        c0, c1 = int(max(0, x0 + dx)), int(min(w, math.ceil(x1 - dx)))
-        patch = self.depth[r0:max(r1, r0 + 1), c0:max(c1, c0 + 1)]
-        z = float(np.median(patch)) if patch.size else float("nan")
+        z = self._masked_depth(box, mask) if mask is not None else self._central_depth(box)
         if not math.isfinite(z) or z <= 0:
             return None
-        u, v = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        if self.relative:
+            z = RELATIVE_REFERENCE_M * self.reference / z  # disparity -> depth, up to one scale per picture
+        if mask is not None:
+            from ..vision.detect import Detection
+            from ..vision.sources import emitter_point
+
+            u, v = emitter_point(Detection(box, "", 0.0, mask=mask))
+        else:
+            u, v = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         if camera.projection == "equirect":
             return z
         f = camera.focal_px

@@ -9,7 +9,7 @@
 
 Contents
 --------
-require, device, load_model, load_pipeline
+require, device, ensure_available, load_model, load_tokenizer, load_pipeline, release
 """
 
 from __future__ import annotations
@@ -54,9 +54,16 @@ def hub_reachable() -> bool:
 
 def load_model(cls, model_id: str):
     """``cls.from_pretrained(model_id)`` on the chosen device; a path works too."""
-    require()
+    _, transformers = require()
+    transformers.utils.logging.disable_progress_bar()
     name, dtype = device()
     return _from_pretrained(lambda **kw: cls.from_pretrained(model_id, dtype=dtype, **kw), model_id).to(name).eval()
+
+
+def load_tokenizer(model_id: str):
+    """The tokenizer saved with ``model_id``."""
+    _, transformers = require()
+    return _from_pretrained(lambda **kw: transformers.AutoTokenizer.from_pretrained(model_id, **kw), model_id)
 
 
 def load_pipeline(model_id: str):
@@ -69,16 +76,44 @@ def load_pipeline(model_id: str):
     return pipe.to(name)
 
 
+def ensure_available(model_id: str) -> None:
+    """Check, without loading it, that ``model_id`` can be loaded: a folder, in the cache, or the hub reachable."""
+    if os.path.isdir(model_id):
+        return
+    _, hub = require("torch", "huggingface_hub")
+    try:
+        hub.snapshot_download(model_id, local_files_only=True)
+        return
+    except Exception:
+        if not hub_reachable():
+            raise _unavailable(model_id) from None
+
+
+def release(*models) -> None:
+    """Free what the models held on the accelerator (the caller drops its own references)."""
+    import gc
+
+    torch, _ = require()
+    del models
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _unavailable(model_id: str, detail: Exception | None = None) -> See2SoundError:
+    return See2SoundError(
+        f"model {model_id} is not available offline: fetch it once where the hub is reachable "
+        f"(huggingface-cli download {model_id}) and keep HF_HOME, or give a local folder"
+        + (f" ({detail})" if detail is not None else ""))
+
+
 def _from_pretrained(load, model_id: str):
     """``load()`` from the local cache; from the hub only when it is reachable; else one clear error."""
     try:
         return load(local_files_only=True)
     except (OSError, ValueError) as local_error:
         if os.path.isdir(model_id) or not hub_reachable():
-            raise See2SoundError(
-                f"model {model_id} is not available offline: fetch it once where the hub is reachable "
-                f"(huggingface-cli download {model_id}) and keep HF_HOME, or give a local folder"
-                + (f" ({local_error})" if os.path.isdir(model_id) else "")) from None
+            raise _unavailable(model_id, local_error if os.path.isdir(model_id) else None) from None
     try:
         return load()
     except Exception as exc:

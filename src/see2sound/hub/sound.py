@@ -29,7 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import See2SoundError
-from .runtime import device, load_pipeline
+from .runtime import device, ensure_available, load_pipeline
 
 #: Sound-stage names -> hub ids.
 SOUND_MODELS = {"stable-audio-open": "stabilityai/stable-audio-open-1.0"}
@@ -61,13 +61,24 @@ class TextToAudio:
     """Sounds from a diffusers text-to-audio pipeline (a name of SOUND_MODELS, a hub id, or a folder)."""
 
     def __init__(self, model: str = "stable-audio-open", *, steps: int = 100, guidance: float = 7.0,
-                 batch_size: int = 4):
+                 batch_size: int = 4, lazy: bool = False):
+        """``lazy``: only check now that the model can be loaded; load it at the first :meth:`generate`
+        (so that models of earlier stages can be freed first)."""
         self.model_id = SOUND_MODELS.get(model, model)
+        self.steps, self.guidance, self.batch_size = steps, guidance, max(1, batch_size)
+        self.device, _ = device()
+        self.pipe = None
+        if lazy:
+            ensure_available(self.model_id)
+        else:
+            self._load()
+
+    def _load(self) -> None:
+        if self.pipe is not None:
+            return
         self.pipe = load_pipeline(self.model_id)
         if not hasattr(self.pipe, "vae") or "audio_end_in_s" not in _call_parameters(self.pipe):
             raise See2SoundError(f"--sound: {self.model_id} is not a Stable Audio text-to-audio pipeline")
-        self.steps, self.guidance, self.batch_size = steps, guidance, max(1, batch_size)
-        self.device, _ = device()
         self.model_rate = int(self.pipe.vae.sampling_rate)
         self.hop = int(self.pipe.vae.hop_length)
         self.reach = decoder_reach(self.pipe.vae.config.downsampling_ratios)
@@ -78,6 +89,7 @@ class TextToAudio:
         """One mono float32 clip at ``sample_rate`` per prompt, at most ``max_s`` long, seeded per prompt."""
         import torch
 
+        self._load()
         length_s = min(self.max_s, max(duration_s, 1.0 / self.model_rate))
         clips: list[np.ndarray] = []
         for start in range(0, len(prompts), self.batch_size):

@@ -90,6 +90,8 @@ def render_original(scene: Scene, sample_rate: int) -> np.ndarray:
                              'pip install "see2sound[original]"') from None
     width, height, hfov = _picture_geometry(scene)
     n_out = int(round(scene.duration_s * ORIGINAL_RATE))
+    if not scene.sources:  # nothing to place: the original has no ambience bed, so silence
+        return np.zeros((6, int(round(scene.duration_s * sample_rate))), dtype=np.float32)
     # Disparity stands for nearness: 1/distance, min-max normalised to 0..255 over the scene.
     distances = np.array([s.position.distance_m for s in scene.sources])
     nearness = 1.0 / distances

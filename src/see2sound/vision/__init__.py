@@ -17,7 +17,7 @@ import numpy as np
 from ..scene import Ambience, Scene
 from .ambience import classify_ambience
 from .camera import Camera, camera_for
-from .detect import DEFAULT_DETECTOR, Detection, get_detector
+from .detect import DEFAULT_DETECTOR, Detection, Detector, get_detector
 from .distance import DepthEstimator
 from .image import Picture, load_picture
 from .sources import DEFAULT_MAX_SOURCES, choose_sources
@@ -41,8 +41,8 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
 
 
-def _detect(picture: Picture, camera: Camera, detector_name: str) -> list[Detection]:
-    detector = get_detector(detector_name)
+def _detect(picture: Picture, camera: Camera, detector: str | Detector) -> list[Detection]:
+    detector = get_detector(detector)
     rgb = picture.rgb
     inv = 1.0 / picture.scale
     if camera.projection != "equirect":
@@ -55,14 +55,12 @@ def _detect(picture: Picture, camera: Camera, detector_name: str) -> list[Detect
         det = det.scaled(1.0, 1.0, -pad, 0.0)
         centre = (det.box[0] + det.box[2]) / 2
         if 0 <= centre < w:
-            x0, y0, x1, y1 = det.box
-            found.append(Detection((max(0.0, x0), y0, min(float(w), x1), y1), det.label, det.score,
-                                   det.detector).scaled(inv))
+            found.append(det.cropped(0.0, float(w)).scaled(inv))
     return found
 
 
 def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, projection: str = "auto",
-                    detector: str = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
+                    detector: str | Detector = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
                     duration_s: float = DEFAULT_DURATION_S, depth: DepthEstimator | None = None) -> Analysis:
     """Analyse a picture; see :func:`analyze`."""
     path = Path(path)
@@ -91,7 +89,7 @@ def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, p
 
 
 def analyze(path: str | os.PathLike, *, hfov_deg: float | None = None, projection: str = "auto",
-            detector: str = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
+            detector: str | Detector = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
             duration_s: float = DEFAULT_DURATION_S, depth: DepthEstimator | None = None) -> Scene:
     """Find what in a picture makes sound and place it around the listener.
 
@@ -100,7 +98,7 @@ def analyze(path: str | os.PathLike, *, hfov_deg: float | None = None, projectio
     path : the picture (JPEG, PNG, WebP, TIFF, GIF, BMP ...)
     hfov_deg : horizontal field of view; default from EXIF, else 65 deg
     projection : ``auto``, ``perspective`` or ``equirect`` (360 deg panorama)
-    detector : a name from :data:`see2sound.vision.detect.DETECTORS`
+    detector : a name from :data:`see2sound.vision.detect.DETECTORS`, or a Detector
     max_sources : at most this many sources
     duration_s : the scene's length
     depth : a :class:`~see2sound.vision.distance.DepthEstimator` (learned

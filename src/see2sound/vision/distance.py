@@ -35,9 +35,14 @@ EDGE_PX = 2.0
 
 
 class DepthEstimator(Protocol):
-    """Metric distance of the object in ``box`` (original pixels), or None to fall back."""
+    """Metric distance of the object in ``box`` (original pixels), or None to fall back.
 
-    def distance_m(self, box: tuple[float, float, float, float], camera: Camera) -> float | None: ...
+    ``mask`` (keyword, given only for detections that have one) is the
+    object's outline relative to its box, as in :class:`~.detect.Detection`.
+    """
+
+    def distance_m(self, box: tuple[float, float, float, float], camera: Camera,
+                   mask=None) -> float | None: ...
 
 
 def _ray_scale(camera: Camera, u: float, v: float) -> float:

@@ -8,8 +8,12 @@
 - Sources are ranked by how loud they would be at the listener: typical
   level at 1 m, minus 20 log10(distance), plus 10 log10(confidence); the
   first ``max_sources`` are kept.
-- Each source is placed at its sound-emitting point (a person's head, else
-  the box centre) and gets a stable id: its label and rank (``dog-1``).
+- Each source is placed at its sound-emitting point and gets a stable id:
+  its label and rank (``dog-1``). From a box, that point is a person's head
+  (12 % of the box's height from its top), else the box's centre; from a
+  mask (segmenting detectors), the mean of the mask's top quarter for a
+  person (head and shoulders), else the mask's centroid, which for an
+  L-shaped or hollow outline is where the object is, not its box's centre.
 """
 
 from __future__ import annotations
@@ -54,17 +58,34 @@ class Candidate:
             + 10 * math.log10(max(self.confidence, 1e-3)) + 10 * math.log10(self.members)
 
 
-def _candidate(det: Detection, camera: Camera, depth: DepthEstimator | None = None) -> Candidate:
-    label = det.label
+def emitter_point(det: Detection) -> tuple[float, float]:
+    """Where in the picture the detection's sound comes from, (u, v) in its pixels."""
     x0, y0, x1, y1 = det.box
-    v = y0 + EMITTER_FROM_TOP.get(label, 0.5) * (y1 - y0)
-    az, el = camera.direction([(x0 + x1) / 2], [v])
-    learned = depth.distance_m(det.box, camera) if depth is not None else None
+    top = EMITTER_FROM_TOP.get(det.label)
+    mask = det.mask
+    if mask is None or not mask.any():
+        return (x0 + x1) / 2, y0 + (0.5 if top is None else top) * (y1 - y0)
+    rows, cols = np.nonzero(mask)
+    v = y0 + (rows + 0.5) * (y1 - y0) / mask.shape[0]
+    u = x0 + (cols + 0.5) * (x1 - x0) / mask.shape[1]
+    if top is not None:
+        upper = v <= np.quantile(v, min(1.0, 2 * top))
+        u, v = u[upper], v[upper]
+    return float(u.mean()), float(v.mean())
+
+
+def _candidate(det: Detection, camera: Camera, depth: DepthEstimator | None = None) -> Candidate:
+    u, v = emitter_point(det)
+    az, el = camera.direction([u], [v])
+    learned = None
+    if depth is not None:
+        learned = depth.distance_m(det.box, camera) if det.mask is None else \
+            depth.distance_m(det.box, camera, mask=det.mask)
     if learned is not None and np.isfinite(learned) and learned > 0:
-        distance, method = float(learned), type(depth).__name__
+        distance, method = float(learned), getattr(depth, "method", type(depth).__name__)
     else:
         distance, method = estimate_distance(det.box, KINDS[det.label], camera)
-    return Candidate(label, det.box, det.score, float(az[0]), float(el[0]), distance, method)
+    return Candidate(det.label, det.box, det.score, float(az[0]), float(el[0]), distance, method)
 
 
 def _crowds(people: list[Candidate], camera: Camera) -> tuple[list[Candidate], list[Candidate]]:

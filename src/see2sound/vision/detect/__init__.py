@@ -16,15 +16,21 @@ DETECTORS = {
     "ensemble": ("see2sound.vision.detect.ensemble", "Ensemble"),
     "ssd": ("see2sound.vision.detect.ssd", "SSDOpenImages"),
     "nanodet": ("see2sound.vision.detect.nanodet", "NanoDetCOCO"),
+    # quality mode (pip install "see2sound[hub]"): SAM masks named by CLIP
+    "sam-clip": ("see2sound.hub.regions", "SamClipDetector"),
 }
 DEFAULT_DETECTOR = "ensemble"
 
 __all__ = ["DETECTORS", "DEFAULT_DETECTOR", "Detection", "Detector", "get_detector"]
 
 
+def get_detector(name: str | Detector = DEFAULT_DETECTOR) -> Detector:
+    """The detector registered under ``name``, loaded once per process (a Detector is returned as it is)."""
+    return name if not isinstance(name, str) else _registered(name)
+
+
 @functools.lru_cache(maxsize=4)
-def get_detector(name: str = DEFAULT_DETECTOR) -> Detector:
-    """The detector registered under ``name``, loaded once per process."""
+def _registered(name: str) -> Detector:
     if name not in DETECTORS:
         raise See2SoundError(f"--detector: unknown detector {name!r} (choose from {', '.join(DETECTORS)})")
     import importlib

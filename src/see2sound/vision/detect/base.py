@@ -10,7 +10,7 @@ model_path    where the shipped ONNX models live
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Protocol
@@ -20,12 +20,19 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Detection:
-    """``box`` = (x0, y0, x1, y1) in pixels of the image given to the detector."""
+    """``box`` = (x0, y0, x1, y1) in pixels of the image given to the detector.
+
+    ``mask``, from detectors that segment, is the object's outline as a boolean
+    array [shape=(rows, cols)] spanning the box: row i covers the box's
+    i-th of ``rows`` equal horizontal slices. Being relative to the box, it
+    follows the box through scaling and shifting.
+    """
 
     box: tuple[float, float, float, float]
     label: str
     score: float
     detector: str = ""
+    mask: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def scaled(self, sx: float, sy: float | None = None, dx: float = 0.0, dy: float = 0.0) -> Detection:
         sy = sx if sy is None else sy
@@ -34,7 +41,20 @@ class Detection:
 
     def flipped(self, width: float) -> Detection:
         x0, y0, x1, y1 = self.box
-        return replace(self, box=(width - x1, y0, width - x0, y1))
+        mask = None if self.mask is None else self.mask[:, ::-1]
+        return replace(self, box=(width - x1, y0, width - x0, y1), mask=mask)
+
+    def cropped(self, x_min: float, x_max: float) -> Detection:
+        """The part of the detection between columns ``x_min`` and ``x_max``."""
+        x0, y0, x1, y1 = self.box
+        nx0, nx1 = max(x0, x_min), min(x1, x_max)
+        mask = self.mask
+        if mask is not None and x1 > x0:
+            cols = mask.shape[1]
+            c0 = int(np.floor((nx0 - x0) / (x1 - x0) * cols))
+            c1 = max(c0 + 1, int(np.ceil((nx1 - x0) / (x1 - x0) * cols)))
+            mask = mask[:, c0:c1]
+        return replace(self, box=(nx0, y0, nx1, y1), mask=mask)
 
 
 class Detector(Protocol):
