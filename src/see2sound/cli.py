@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="a folder of your own sounds (repeatable; also SEE2SOUND_LIBRARY)")
     rd.add_argument("--sound", default=None, metavar="MODEL",
                     help="library (default: your sounds, bundled clips, procedural models) or text-to-audio: "
-                         "stable-audio-open, a hub id or a folder (quality mode, needs see2sound[hub])")
+                         "stable-audio-open, audioldm2, a hub id or a folder (quality mode, needs see2sound[hub])")
     rd.add_argument("--sound-steps", type=int, default=100, metavar="N",
                     help="text-to-audio diffusion steps (default 100; fewer is faster and rougher)")
     rd.add_argument("--scene-out", metavar="SCENE.json", help="also save the scene (its stems go beside it)")

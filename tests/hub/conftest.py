@@ -114,3 +114,65 @@ def tiny_stable_audio(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-stable-audio")
     pipe.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_audioldm2(tmp_path_factory):
+    """An AudioLDM 2 pipeline with every part tiny (16 kHz vocoder, 0.26 s trained length).
+
+    Its tokenizers are built in code: a BPE one saved as RoBERTa's, a Unigram
+    one as T5's (what their classes load back).
+    """
+    import diffusers
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+    words = [w for w in WORDS if not w.startswith("<")] + [",", "(", ")"]
+    torch.manual_seed(0)
+    roberta_vocab = {w: i for i, w in enumerate(["<s>", "<pad>", "</s>", "<unk>", *words])}
+    roberta = Tokenizer(models.BPE(roberta_vocab, [], unk_token="<unk>"))
+    roberta.pre_tokenizer = pre_tokenizers.Whitespace()
+    roberta.post_processor = processors.TemplateProcessing(single="<s> $A </s>",
+                                                           special_tokens=[("<s>", 0), ("</s>", 2)])
+    t5 = Tokenizer(models.Unigram([(w, -float(i)) for i, w in enumerate(["<pad>", "</s>", "<unk>", *words])],
+                                  unk_id=2))
+    t5.pre_tokenizer = pre_tokenizers.Metaspace()
+    t5.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
+    clap_text = transformers.ClapTextConfig(bos_token_id=0, eos_token_id=2, hidden_size=8, intermediate_size=37,
+                                            num_attention_heads=1, num_hidden_layers=1, pad_token_id=1,
+                                            vocab_size=100, projection_dim=8)
+    clap_audio = transformers.ClapAudioConfig(spec_size=8, window_size=4, num_mel_bins=8, intermediate_size=37,
+                                              depths=[1, 1], num_attention_heads=[1, 1], num_hidden_layers=1,
+                                              hidden_size=192, projection_dim=8)
+    language_model = transformers.GPT2LMHeadModel(transformers.GPT2Config(n_embd=16, n_head=2, n_layer=2,
+                                                                          vocab_size=100, n_positions=99))
+    language_model.config.max_new_tokens = 8
+    pipe = diffusers.AudioLDM2Pipeline(
+        vae=diffusers.AutoencoderKL(block_out_channels=[8, 16], in_channels=1, out_channels=1, norm_num_groups=8,
+                                    down_block_types=["DownEncoderBlock2D"] * 2,
+                                    up_block_types=["UpDecoderBlock2D"] * 2, latent_channels=4),
+        text_encoder=transformers.ClapModel(transformers.ClapConfig(text_config=clap_text.to_dict(),
+                                                                    audio_config=clap_audio.to_dict(),
+                                                                    projection_dim=8)),
+        text_encoder_2=transformers.T5EncoderModel(transformers.T5Config(vocab_size=100, d_model=32, d_ff=37, d_kv=8,
+                                                                         num_heads=2, num_layers=2)),
+        projection_model=diffusers.AudioLDM2ProjectionModel(text_encoder_dim=8, text_encoder_1_dim=32,
+                                                            langauge_model_dim=16),
+        language_model=language_model,
+        tokenizer=transformers.RobertaTokenizerFast(tokenizer_object=roberta, bos_token="<s>", eos_token="</s>",
+                                                    pad_token="<pad>", unk_token="<unk>", model_max_length=77),
+        tokenizer_2=transformers.T5TokenizerFast(tokenizer_object=t5, pad_token="<pad>", eos_token="</s>",
+                                                 unk_token="<unk>", model_max_length=77),
+        feature_extractor=transformers.ClapFeatureExtractor(hop_length=7900),
+        unet=diffusers.AudioLDM2UNet2DConditionModel(
+            block_out_channels=(8, 16), layers_per_block=1, norm_num_groups=8, sample_size=32, in_channels=4,
+            out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=(8, 16)),
+        scheduler=diffusers.DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                          clip_sample=False, set_alpha_to_one=False),
+        vocoder=transformers.SpeechT5HifiGan(transformers.SpeechT5HifiGanConfig(
+            model_in_dim=8, sampling_rate=16000, upsample_initial_channel=16, upsample_rates=[2, 2],
+            upsample_kernel_sizes=[4, 4], resblock_kernel_sizes=[3, 7],
+            resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]], normalize_before=False)))
+    folder = tmp_path_factory.mktemp("tiny-audioldm2")
+    pipe.save_pretrained(folder)
+    return folder

@@ -34,3 +34,20 @@ def test_stable_audio_open_makes_a_seeded_sound():
     a, b = t2a.generate(["the sound of a dog (dog, bark), field recording"] * 2, [1, 1], 3.0, 48000)
     assert len(a) == pytest.approx(3 * 48000, abs=48) and np.sqrt(np.mean(a ** 2)) > 0.01
     np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+def test_sam_clip_finds_and_names_the_bus_and_people(photos):
+    from see2sound.hub.regions import SamClipDetector
+    from see2sound.vision import analyze_picture
+
+    labels = {d.label for d in analyze_picture(photos["bus.jpg"], detector=SamClipDetector()).detections}
+    assert {"bus", "person"} <= labels, labels
+
+
+def test_audioldm2_makes_a_seeded_sound():
+    from see2sound.hub.sound import TextToAudio
+
+    t2a = TextToAudio("audioldm2", steps=20)
+    a, b = t2a.generate(["the sound of a dog (dog, bark), field recording"] * 2, [1, 1], 3.0, 48000)
+    assert len(a) == pytest.approx(3 * 48000, abs=48) and np.sqrt(np.mean(a ** 2)) > 0.01
+    np.testing.assert_allclose(a, b, atol=1e-3)

@@ -47,6 +47,23 @@ def test_clips_have_the_engine_rate_length_and_level_and_follow_the_seed(tiny_st
     assert np.max(np.abs(other - clips[1])) > 1e-3
 
 
+def test_audioldm2_clips_have_the_engine_rate_and_length_and_follow_the_seed(tiny_audioldm2):
+    from see2sound.hub.sound import TextToAudio
+
+    t2a = TextToAudio(str(tiny_audioldm2), steps=2, batch_size=2)
+    assert t2a.family == "audioldm" and t2a.guidance == 3.5
+    assert t2a.max_s == pytest.approx(32 * 2 * 4 / 16000)  # unet size x VAE scale x vocoder hop
+    prompts = ["the sound of a dog", "the sound of a car", "the sound of a cat"]
+    clips = t2a.generate(prompts, [1, 2, 3], 0.01, 44100)
+    assert len(clips) == 3
+    for clip in clips:
+        assert clip.dtype == np.float32 and clip.ndim == 1 and len(clip) == pytest.approx(441, abs=3)
+        assert 0 < np.sqrt(np.mean(clip.astype(np.float64) ** 2)) <= 0.1 and np.max(np.abs(clip)) <= 0.95
+    assert len(t2a.generate(prompts[:1], [1], 60.0, 16000)[0]) == round(t2a.max_s * 16000)  # capped
+    alone = TextToAudio(str(tiny_audioldm2), steps=2, batch_size=1).generate(prompts[1:2], [2], 0.01, 44100)[0]
+    np.testing.assert_allclose(alone, clips[1], atol=1e-4)
+
+
 def test_render_with_generated_sounds(tiny_stable_audio, photos, tmp_path):
     from see2sound import render
     from see2sound.hub.sound import TextToAudio

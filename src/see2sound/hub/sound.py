@@ -1,19 +1,20 @@
-"""Text-to-audio (Stable Audio Open through diffusers) as the sound stage.
+"""Text-to-audio (Stable Audio Open or AudioLDM 2, through diffusers) as the sound stage.
 
 Each sounding source gets a sound generated from a prompt built from its
 label and the scene's ambience ("the sound of a dog (dog, bark), outdoors
 in nature, field recording"). Prompts are generated in batches of
 ``batch_size``, each with its own seeded generator, so the same seed gives
 the same sound whatever the batch. A model makes at most ``max_s`` seconds at
-once (47 s for Stable Audio Open 1.0); the clip is made as long as the scene
+once (47 s for Stable Audio Open 1.0, 10.24 s for AudioLDM 2); the clip is made as long as the scene
 needs up to that, then mixed to mono, resampled to the engine's rate
 (polyphase) and levelled to about -20 dB RMS like the procedural models;
 :func:`see2sound.sound.assign_sounds` loops it when the scene is longer.
 The ambience bed stays procedural.
 
-Licence: Stable Audio Open 1.0 is under the Stability AI Community
+Licences: Stable Audio Open 1.0 is under the Stability AI Community
 License (free below USD 1 M annual revenue; a licence from Stability AI
 above); its weights are gated on the hub (accept the terms, then log in).
+AudioLDM 2 (cvssp/audioldm2) is CC BY-NC-SA 4.0: non-commercial.
 
 Contents
 --------
@@ -32,7 +33,9 @@ from ..errors import See2SoundError
 from .runtime import device, ensure_available, load_pipeline
 
 #: Sound-stage names -> hub ids.
-SOUND_MODELS = {"stable-audio-open": "stabilityai/stable-audio-open-1.0"}
+SOUND_MODELS = {"stable-audio-open": "stabilityai/stable-audio-open-1.0", "audioldm2": "cvssp/audioldm2"}
+#: Classifier-free guidance each family was tuned for (their model cards).
+GUIDANCE = {"stable-audio": 7.0, "audioldm": 3.5}
 #: Ambience kind -> words appended to every prompt of the scene.
 SETTINGS = {
     "outdoor-nature": "outdoors in nature",
@@ -60,12 +63,13 @@ def prompt_for(label: str, audioset: tuple[str, ...] | list[str], ambience: str 
 class TextToAudio:
     """Sounds from a diffusers text-to-audio pipeline (a name of SOUND_MODELS, a hub id, or a folder)."""
 
-    def __init__(self, model: str = "stable-audio-open", *, steps: int = 100, guidance: float = 7.0,
+    def __init__(self, model: str = "stable-audio-open", *, steps: int = 100, guidance: float | None = None,
                  batch_size: int = 4, lazy: bool = False):
-        """``lazy``: only check now that the model can be loaded; load it at the first :meth:`generate`
-        (so that models of earlier stages can be freed first)."""
+        """``guidance``: default the model family's own. ``lazy``: only check now that the model can be
+        loaded; load it at the first :meth:`generate` (so that models of earlier stages can be freed first)."""
         self.model_id = SOUND_MODELS.get(model, model)
         self.steps, self.guidance, self.batch_size = steps, guidance, max(1, batch_size)
+        self.family = ""
         self.device, _ = device()
         self.pipe = None
         if lazy:
@@ -76,13 +80,27 @@ class TextToAudio:
     def _load(self) -> None:
         if self.pipe is not None:
             return
-        self.pipe = load_pipeline(self.model_id)
-        if not hasattr(self.pipe, "vae") or "audio_end_in_s" not in _call_parameters(self.pipe):
-            raise See2SoundError(f"--sound: {self.model_id} is not a Stable Audio text-to-audio pipeline")
-        self.model_rate = int(self.pipe.vae.sampling_rate)
-        self.hop = int(self.pipe.vae.hop_length)
-        self.reach = decoder_reach(self.pipe.vae.config.downsampling_ratios)
-        self.max_s = self.pipe.transformer.config.sample_size * self.hop / self.model_rate
+        pipe = load_pipeline(self.model_id)
+        parameters = _call_parameters(pipe)
+        if hasattr(pipe, "vae") and "audio_end_in_s" in parameters:
+            self.family = "stable-audio"
+            self.model_rate = int(pipe.vae.sampling_rate)
+            self.hop = int(pipe.vae.hop_length)
+            self.reach = decoder_reach(pipe.vae.config.downsampling_ratios)
+            self.max_s = pipe.transformer.config.sample_size * self.hop / self.model_rate
+        elif hasattr(pipe, "vocoder") and "audio_length_in_s" in parameters:
+            # AudioLDM (2): a mel-spectrogram latent diffusion; its trained length is
+            # unet size x VAE scale x vocoder hop (10.24 s for AudioLDM 2).
+            self.family = "audioldm"
+            vocoder = pipe.vocoder.config
+            self.model_rate = int(vocoder.sampling_rate)
+            hop = int(np.prod(vocoder.upsample_rates))
+            self.max_s = pipe.unet.config.sample_size * pipe.vae_scale_factor * hop / self.model_rate
+        else:
+            raise See2SoundError(f"--sound: {self.model_id} is not a Stable Audio or AudioLDM text-to-audio pipeline")
+        self.pipe = pipe
+        if self.guidance is None:
+            self.guidance = GUIDANCE[self.family]
 
     def generate(self, prompts: list[str], seeds: list[int], duration_s: float,
                  sample_rate: int) -> list[np.ndarray]:
@@ -98,9 +116,14 @@ class TextToAudio:
             with torch.inference_mode(), warnings.catch_warnings():
                 # torchsde's Brownian interval warns about float rounding at the ends of each step.
                 warnings.filterwarnings("ignore", message="Should have", category=UserWarning)
-                latents = self.pipe(batch, negative_prompt=[NEGATIVE_PROMPT] * len(batch), audio_end_in_s=length_s,
-                                    num_inference_steps=self.steps, guidance_scale=self.guidance,
-                                    generator=generators, output_type="latent").audios
+                common = dict(negative_prompt=[NEGATIVE_PROMPT] * len(batch), num_inference_steps=self.steps,
+                              guidance_scale=self.guidance, generator=generators)
+                if self.family == "audioldm":
+                    audios = self.pipe(batch, audio_length_in_s=length_s, output_type="np", **common).audios
+                    n = int(round(length_s * self.model_rate))
+                    clips.extend(self._to_engine(np.asarray(a)[:n], sample_rate) for a in audios)
+                    continue
+                latents = self.pipe(batch, audio_end_in_s=length_s, output_type="latent", **common).audios
                 for latent in latents:
                     clips.append(self._to_engine(self._decode(latent, length_s), sample_rate))
         return clips
