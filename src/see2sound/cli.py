@@ -156,6 +156,19 @@ def _parser() -> argparse.ArgumentParser:
     dm.add_argument("--duration", type=float, default=10.0, metavar="S")
     dm.add_argument("--seed", type=int, default=0)
     _common(dm)
+
+    sv = commands.add_parser("serve", help="the studio: a local web app to see, move and hear the sources",
+                             description="Serve the studio (page and HTTP API, OpenAPI at /docs). "
+                                         "Needs see2sound[studio].")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    sv.add_argument("--port", type=int, default=7860)
+    sv.add_argument("--data-dir", default=None, metavar="DIR",
+                    help="where jobs are kept (default ~/.local/share/see2sound/studio)")
+    sv.add_argument("--max-upload-mb", type=float, default=50.0, metavar="MB", help="largest upload (default 50)")
+    sv.add_argument("--workers", type=int, default=2, metavar="N", help="jobs run side by side (default 2)")
+    sv.add_argument("--library", action="append", default=[], metavar="DIR",
+                    help="a folder of your own sounds (repeatable; also SEE2SOUND_LIBRARY)")
+    _common(sv)
     return parser
 
 
@@ -593,6 +606,39 @@ def _demo(args) -> None:
         print(f"each folder in {folder}/ also has the picture, its scene (.json), stems/ and an overlay (.png)")
 
 
+def _serve(args) -> None:
+    import ipaddress
+
+    if not 1 <= args.port <= 65535:
+        raise See2SoundError(f"--port: must be from 1 to 65535, got {args.port}")
+    if not (math.isfinite(args.max_upload_mb) and 0 < args.max_upload_mb <= 4096):
+        raise See2SoundError(f"--max-upload-mb: must be more than 0 and at most 4096, got {args.max_upload_mb:g}")
+    if not 1 <= args.workers <= 16:
+        raise See2SoundError(f"--workers: must be from 1 to 16, got {args.workers}")
+    try:
+        import uvicorn
+    except ImportError:
+        raise See2SoundError('the studio needs its optional packages: pip install "see2sound[studio]"') from None
+    from .studio.app import LOOPBACK_HOSTS, create_app
+
+    data_dir = Path(args.data_dir or Path.home() / ".local" / "share" / "see2sound" / "studio")
+    try:
+        loopback = ipaddress.ip_address(args.host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    app = create_app(data_dir, max_upload_mb=args.max_upload_mb, workers=args.workers,
+                     libraries=tuple(args.library), allowed_hosts=LOOPBACK_HOSTS if loopback else None)
+    if not args.quiet:
+        shown = f"[{args.host}]" if ":" in args.host else args.host
+        print(f"see2sound studio on http://{shown}:{args.port}/ (API docs /docs); jobs in {data_dir}")
+        if not loopback:
+            print("warning: listening beyond this computer; anyone who can reach it can upload", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
+    except OSError as exc:
+        raise See2SoundError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     verbose = False
     try:
@@ -601,7 +647,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             _parser().print_help()
             return 2
-        commands = {"spatialize": _spatialize, "analyze": _analyze, "render": _render, "eval": _eval, "demo": _demo}
+        commands = {"spatialize": _spatialize, "analyze": _analyze, "render": _render, "eval": _eval, "demo": _demo,
+                    "serve": _serve}
         commands[args.command](args)
         return 0
     except See2SoundError as exc:

@@ -162,11 +162,11 @@ def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathL
                 why = "makes no sound" if makes_no_sound(source.label) else "has no sound in the libraries"
                 notes.append(f"{source.id} ({source.label or 'no label'}) {why}: left out")
                 continue
-            audio, info = render_choice(choice, scene.duration_s, sample_rate, seed, source.id), _describe(choice, source)
+            audio, info = render_choice(choice, scene.duration_s, sample_rate, seed, source.id), describe_choice(choice, source)
         if "active_s" in source.extra:
             audio = _active_window(audio, sample_rate, source.extra["active_s"])
         path = stems / f"{source.id}.wav"
-        _write_stem(path, audio, sample_rate)
+        write_stem(path, audio, sample_rate)
         source.audio = AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=round(level_db(source.label), 1),
                                 loop=False)
         source.sound = info
@@ -176,7 +176,7 @@ def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathL
     if segments:
         bed = segmented_bed(segments, scene.duration_s, sample_rate, seed)
         path = stems / "ambience.wav"
-        _write_stem(path, bed, sample_rate)
+        write_stem(path, bed, sample_rate)
         scene.ambience = scene.ambience or Ambience()
         scene.ambience.audio = AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=AMBIENCE_GAIN_DB,
                                         loop=False)
@@ -184,7 +184,7 @@ def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathL
     elif scene.ambience is not None and scene.ambience.kind in AMBIENCE_BEDS:
         bed = ambience_bed(scene.ambience.kind, scene.duration_s, sample_rate, seed)
         path = stems / "ambience.wav"
-        _write_stem(path, bed, sample_rate)
+        write_stem(path, bed, sample_rate)
         scene.ambience.audio = AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=AMBIENCE_GAIN_DB,
                                         loop=False)
         scene.ambience.extra["sound"] = {"origin": "synth",
@@ -219,7 +219,7 @@ def _generate(scene: Scene, text_to_audio, seed: int, sample_rate: int) -> dict[
     return out
 
 
-def _write_stem(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+def write_stem(path: Path, audio: np.ndarray, sample_rate: int) -> None:
     import soundfile as sf
 
     from ..io.audio import zero_peak_timestamp
@@ -230,7 +230,7 @@ def _write_stem(path: Path, audio: np.ndarray, sample_rate: int) -> None:
         zero_peak_timestamp(tmp)
 
 
-def _describe(choice: Choice, source: Source) -> dict:
+def describe_choice(choice: Choice, source: Source) -> dict:
     wanted = list((source.sound or {}).get("audioset") or KINDS.get(source.label, KINDS["person"]).audioset)
     info = {"origin": choice.origin, "audioset": wanted or list(choice.audioset)}
     if choice.entry is not None:
