@@ -1,0 +1,46 @@
+"""A studio on a temporary data folder, driven through its HTTP API in-process."""
+
+import time
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("multipart")
+
+
+def wait(client, job_id, timeout=120.0):
+    """The job once it is done or failed."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+
+
+def upload(client, path, **form):
+    with open(path, "rb") as f:
+        return client.post("/api/jobs", files={"file": (path.name, f, "application/octet-stream")},
+                           data={"duration": "3", **{k: str(v) for k, v in form.items()}})
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    from see2sound.studio.app import create_app
+
+    data = tmp_path_factory.mktemp("studio")
+    with TestClient(create_app(data, max_upload_mb=5)) as client:
+        client.data_dir = data
+        yield client
+
+
+@pytest.fixture(scope="module")
+def bus_job(studio, photos):
+    response = upload(studio, photos["bus.jpg"])
+    assert response.status_code == 202, response.text
+    job = wait(studio, response.json()["id"])
+    assert job["status"] == "done", job
+    return job["id"]

@@ -1,0 +1,109 @@
+"""The studio in a real browser (Playwright driving Debian's Chromium): upload, see, drag, render, download."""
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import soundfile as sf
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not shutil.which(CHROMIUM):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path_factory.mktemp("studio-data")
+    process = subprocess.Popen([sys.executable, "-m", "see2sound.cli", "serve", "--port", str(port), "--data-dir",
+                                str(data), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(url + "/api/jobs", timeout=1)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise AssertionError(process.stderr.read().decode())
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(accept_downloads=True)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(server)
+        yield page
+        browser.close()
+        assert errors == [], errors
+
+
+def test_upload_see_drag_render_and_download(page, server, photos, tmp_path):
+    page.set_input_files("#file", str(photos["bus.jpg"]))
+    page.fill("#duration", "3")
+    page.click("#analyse")
+    page.wait_for_selector('body[data-state="ready"]', timeout=120_000)
+    rows = page.locator("#sources tbody tr")
+    ids = [rows.nth(i).get_attribute("data-source") for i in range(rows.count())]
+    assert "bus-1" in ids and any(i.startswith("person") for i in ids)
+    assert page.locator("#overlay rect.box").count() >= 2  # the boxes are drawn on the picture
+
+    # Drag the bus on the map to the far left of the listener.
+    dot = page.locator('[data-testid="map-bus-1"]')
+    box = dot.bounding_box()
+    svg = page.locator("#map").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(svg["x"] + svg["width"] * 0.1, svg["y"] + svg["height"] / 2, steps=8)
+    page.mouse.up()
+    azimuth = float(page.locator('#sources tr[data-source="bus-1"] td').nth(1).inner_text().rstrip("°"))
+    assert 60 < azimuth <= 100  # on the left (positive azimuth)
+
+    # Mute a person, render, and wait for the job to finish again.
+    person = next(i for i in ids if i.startswith("person"))
+    page.check(f'input[aria-label="mute {person}"]')
+    page.click("#render")
+    page.wait_for_selector('body[data-state="ready"]', timeout=120_000)
+    job_id = page.evaluate("new URL(document.querySelector('#download').href).pathname.split('/')[3]")
+    scene = json.load(urllib.request.urlopen(f"{server}/api/jobs/{job_id}/scene"))
+    bus = next(s for s in scene["sources"] if s["id"] == "bus-1")
+    assert 60 < bus["position"]["azimuth_deg"] <= 100
+    assert next(s for s in scene["sources"] if s["id"] == person)["muted"] is True
+
+    # Download the FOA file and check it.
+    page.select_option("#format", "foa")
+    with page.expect_download() as info:
+        page.click("#download")
+    target = tmp_path / "download.wav"
+    info.value.save_as(target)
+    audio, rate = sf.read(target, always_2d=True)
+    assert rate == 48000 and audio.shape == (3 * 48000, 4)
+    # The bus is now on the left: FOA's Y (left-right, ACN 1) correlates positively with W.
+    w, y = audio[:, 0], audio[:, 1]
+    assert float((w * y).sum()) > 0
+
+
+def test_errors_are_shown_in_words(page, tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("this is not a picture")
+    page.set_input_files("#file", str(bad))
+    page.click("#analyse")
+    page.wait_for_selector("#error:not([hidden])", timeout=30_000)
+    assert "not a picture or video" in page.inner_text("#error")
