@@ -310,3 +310,20 @@ def test_a_loopback_studio_refuses_other_host_names(tmp_path):
     with TestClient(app, base_url="http://attacker.example") as client:
         response = client.get("/api/jobs")
         assert response.status_code == 421 and "host" in response.json()["error"]
+
+
+def test_a_video_upload_gets_moving_sources_and_its_first_frame(studio, photos, tmp_path):
+    pytest.importorskip("av")
+    from tests.video.conftest import cat_frames, write_clip
+
+    clip = write_clip(tmp_path / "catwalk.mp4", cat_frames(photos))
+    response = studio.post("/api/jobs", files={"file": ("walk.bin", clip.read_bytes(), "application/octet-stream")})
+    assert response.status_code == 202, response.text
+    job = wait(studio, response.json()["id"])
+    assert job["status"] == "done" and job["kind"] == "video", job
+    scene = studio.get(f"/api/jobs/{job['id']}/scene").json()
+    cats = [s for s in scene["sources"] if s["label"] == "cat"]
+    assert cats and len(cats[0]["trajectory"]) > 2
+    audio, rate = _audio(studio.get(f"/api/jobs/{job['id']}/result", params={"format": "foa"}))
+    assert audio.shape[1] == 4 and abs(audio.shape[0] / rate - scene["duration_s"]) < 0.05
+    assert studio.get(f"/api/jobs/{job['id']}/picture").content.startswith(b"\x89PNG")
