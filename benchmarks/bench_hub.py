@@ -4,11 +4,13 @@
 
 The hub cannot be reached here, so the real weights cannot be fetched; but
 time and memory depend on the architecture, not on the weights' values. This
-builds Depth Anything V2 Metric Small and Stable Audio Open 1.0 at their
+builds Depth Anything V2 Metric Small, SAM ViT-B, CLIP ViT-B/32 and Stable Audio Open 1.0 at their
 published sizes (configs below), randomly initialised, saves them to a
 temporary folder, and runs them through see2sound's own loading and stages:
 
 - depth: one 1080p photo through ``DepthAnythingEstimator``;
+- regions: the same photo through ``SamClipDetector`` (SAM ViT-B, CLIP
+  ViT-B/32, 256 prompt points), every mask let through;
 - sound: 4 sources x 10 s in one batch through ``TextToAudio`` with ``--steps``
   (default 4) diffusion steps; the time for 100 steps (the default) is
   extrapolated from the time per step, measured after the first.
@@ -80,6 +82,29 @@ def build_depth(folder: Path) -> None:
     transformers.DepthAnythingForDepthEstimation(config).save_pretrained(folder)
 
 
+def build_regions(sam_dir: Path, clip_dir: Path) -> None:
+    """SAM ViT-B and CLIP ViT-B/32: transformers' default configs are these models' sizes."""
+    import torch
+    import transformers
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from see2sound.hub.regions import BACKGROUND, PHRASES
+    from see2sound.vision.vocabulary import KINDS
+
+    torch.manual_seed(0)
+    transformers.SamModel(transformers.SamConfig()).save_pretrained(sam_dir)
+    words = sorted({w for n in [*KINDS, *BACKGROUND, *PHRASES.values()]
+                    for w in re.findall(r"\w+|[^\w\s]", f"a photo of a {n}.")})
+    vocab = {w: i for i, w in enumerate(["<pad>", "<unk>", "<s>", "</s>", *words])}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    config = transformers.CLIPConfig()
+    config.text_config.vocab_size = 49408
+    transformers.CLIPModel(config).save_pretrained(clip_dir)
+    transformers.PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>",
+                                        bos_token="<s>", eos_token="</s>").save_pretrained(clip_dir)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=4)
@@ -104,6 +129,22 @@ def main() -> None:
         rows.append((f"Depth Anything V2 Metric Small ({n_params:.1f} M parameters)",
                      f"load {load_s:.1f} s; analyse bus.jpg (810x1080) with depth {time.perf_counter() - t:.2f} s"))
         del estimator
+
+        from see2sound.hub.regions import SamClipDetector
+
+        sam_dir, clip_dir = Path(tmp) / "sam", Path(tmp) / "clip"
+        build_regions(sam_dir, clip_dir)
+        t = time.perf_counter()
+        # Random weights predict low IoUs: let every mask through, so the cost is that of a busy picture.
+        detector = SamClipDetector(str(sam_dir), str(clip_dir), min_iou=0.0, min_stability=0.0, min_label_p=0.0)
+        load_s = time.perf_counter() - t
+        t = time.perf_counter()
+        analysis = analyze_picture(PHOTO, detector=detector)
+        n_params = sum(p.numel() for m in (detector.sam, detector.clip) for p in m.parameters()) / 1e6
+        rows.append((f"SAM ViT-B + CLIP ViT-B/32 ({n_params:.0f} M parameters), 16 x 16 points",
+                     f"load {load_s:.1f} s; analyse bus.jpg (810x1080): {time.perf_counter() - t:.1f} s "
+                     f"({len(analysis.detections)} labelled masks)"))
+        detector.release()
 
         build_stable_audio(sao_dir)
         t = time.perf_counter()
