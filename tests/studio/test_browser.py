@@ -1,6 +1,7 @@
 """The studio in a real browser (Playwright driving Debian's Chromium): upload, see, drag, render, download."""
 
 import json
+import math
 import shutil
 import socket
 import subprocess
@@ -76,8 +77,20 @@ def test_upload_see_drag_render_and_download(page, server, photos, tmp_path):
     azimuth = float(page.locator('#sources tr[data-source="bus-1"] td').nth(1).inner_text().rstrip("°"))
     assert 60 < azimuth <= 100  # on the left (positive azimuth)
 
-    # Mute a person, render, and wait for the job to finish again.
+    # Drag a person's dot on the picture to its right edge: the person moves to the right (negative azimuth).
     person = next(i for i in ids if i.startswith("person"))
+    other = next(i for i in ids if i.startswith("person") and i != person)
+    handle = page.locator(f'[data-testid="handle-{other}"]').bounding_box()
+    picture = page.locator("#picture").bounding_box()
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(picture["x"] + picture["width"] * 0.98, handle["y"] + handle["height"] / 2, steps=8)
+    page.mouse.up()
+    moved = float(page.locator(f'#sources tr[data-source="{other}"] td').nth(1).inner_text().rstrip("°"))
+    half = math.radians(page.evaluate("state.scene.camera.hfov_deg") / 2)  # bus.jpg's EXIF: 28 deg
+    assert moved == pytest.approx(-math.degrees(math.atan(0.96 * math.tan(half))), abs=1.0)
+
+    # Mute a person, render, and wait for the job to finish again.
     page.check(f'input[aria-label="mute {person}"]')
     page.click("#render")
     page.wait_for_selector('body[data-state="ready"]', timeout=120_000)
