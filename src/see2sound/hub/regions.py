@@ -66,7 +66,7 @@ class SamClipDetector:
     labels = frozenset(KINDS)
 
     def __init__(self, sam: str = "sam-vit-base", clip: str = "clip-vit-base", *, points_per_side: int = 16,
-                 points_per_batch: int = 64, min_iou: float = 0.88, min_stability: float = 0.92,
+                 points_per_batch: int = 32, min_iou: float = 0.88, min_stability: float = 0.92,
                  min_label_p: float = 0.2, top_by_area: int | None = None):
         torch, transformers = require()
         self.sam_id, self.clip_id = SAM_MODELS.get(sam, sam), CLIP_MODELS.get(clip, clip)

@@ -13,7 +13,7 @@
 =========================================  ==================================================
 
 Safety: request bodies are limited (uploads ``max_upload_mb``, default 50
-MB; anything else 2 MB) while they stream in, answered 413; an upload's
+MB; anything else 16 MB) while they stream in, answered 413; an upload's
 type comes from its bytes, and it is decoded before a job is made (415 /
 422 otherwise); ids are 128-bit random; files are served only from the job
 store by fixed names (:meth:`~.store.JobStore.file`); the client never
@@ -46,7 +46,7 @@ from .uploads import UploadError, check, sniff
 log = logging.getLogger("see2sound.studio")
 
 DEFAULT_MAX_UPLOAD_MB = 50
-OTHER_BODY_LIMIT = 2 * 1024 * 1024
+OTHER_BODY_LIMIT = 16 * 1024 * 1024  # a long video's scene, with its trajectories
 MULTIPART_SLACK = 64 * 1024  # the form's own bytes around the file
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 CHUNK = 1024 * 1024
