@@ -608,6 +608,7 @@ def _demo(args) -> None:
 
 def _serve(args) -> None:
     import ipaddress
+    import socket
 
     if not 1 <= args.port <= 65535:
         raise See2SoundError(f"--port: must be from 1 to 65535, got {args.port}")
@@ -626,17 +627,23 @@ def _serve(args) -> None:
         loopback = ipaddress.ip_address(args.host.strip("[]")).is_loopback
     except ValueError:
         loopback = args.host == "localhost"
+    host = args.host.strip("[]")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, args.port))  # here, so a busy port is one error line, not the server's log
+    except OSError as exc:
+        sock.close()
+        raise See2SoundError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
     app = create_app(data_dir, max_upload_mb=args.max_upload_mb, workers=args.workers,
                      libraries=tuple(args.library), allowed_hosts=LOOPBACK_HOSTS if loopback else None)
     if not args.quiet:
-        shown = f"[{args.host}]" if ":" in args.host else args.host
+        shown = f"[{host}]" if ":" in host else host
         print(f"see2sound studio on http://{shown}:{args.port}/ (API docs /docs); jobs in {data_dir}")
         if not loopback:
             print("warning: listening beyond this computer; anyone who can reach it can upload", file=sys.stderr)
-    try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
-    except OSError as exc:
-        raise See2SoundError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})") from None
+    config = uvicorn.Config(app, log_level="warning" if args.quiet else "info")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import See2SoundError
+
 STATUSES = ("queued", "running", "done", "failed")
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
 #: The only names a job's files can have (results are looked up by format).
@@ -91,12 +93,15 @@ class Job:
 class JobStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).expanduser().resolve()
-        (self.root / "jobs").mkdir(parents=True, exist_ok=True)
         self.db = self.root / "studio.sqlite3"
-        with self._connect() as db:
-            db.execute(SCHEMA)
-            db.execute("UPDATE jobs SET status = 'failed', error = ?, updated = ? "
-                       "WHERE status IN ('queued', 'running')", (INTERRUPTED, time.time()))
+        try:
+            (self.root / "jobs").mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute(SCHEMA)
+                db.execute("UPDATE jobs SET status = 'failed', error = ?, updated = ? "
+                           "WHERE status IN ('queued', 'running')", (INTERRUPTED, time.time()))
+        except (OSError, sqlite3.Error) as exc:
+            raise See2SoundError(f"{root}: cannot keep the studio's jobs there ({exc})") from None
 
     @contextlib.contextmanager
     def _connect(self):

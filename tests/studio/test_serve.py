@@ -1,0 +1,45 @@
+"""`see2sound serve`: its failures are one line, exit 2, and leave nothing behind."""
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+
+def _serve(*args, timeout=30):
+    return subprocess.run([sys.executable, "-m", "see2sound.cli", "serve", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_a_busy_port_is_one_error_line(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = _serve("--port", port, "--data-dir", tmp_path / "data")
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"error: cannot listen on 127.0.0.1:{port} (Address already in use)"]
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--port", "70000"], "--port: must be from 1 to 65535"),
+    (["--max-upload-mb", "0"], "--max-upload-mb: must be more than 0"),
+    (["--workers", "0"], "--workers: must be from 1 to 16"),
+])
+def test_bad_options_are_one_error_line(flags, words, tmp_path):
+    run = _serve(*flags, "--data-dir", tmp_path / "data")
+    assert run.returncode == 2 and run.stderr.strip().startswith(f"error: {words}")
+    assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "data").exists()
+
+
+def test_an_unusable_data_folder_is_one_error_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = _serve("--port", port, "--data-dir", blocker / "data")
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
+    assert run.stderr.startswith(f"error: {blocker / 'data'}: cannot keep the studio's jobs there")
