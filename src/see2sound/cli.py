@@ -241,6 +241,9 @@ def _resolve_stages(args, video: bool = False) -> None:
 def _detector(args):
     """The detector --detector names: a registered name, or a SAM + CLIP detector built from --sam/--clip."""
     if args.detector != "sam-clip":
+        for flag, value, default in (("--sam", args.sam, "sam-vit-base"), ("--clip", args.clip, "clip-vit-base")):
+            if value != default:
+                raise See2SoundError(f"{flag}: only with --detector sam-clip (or --models hub, --preset paper)")
         return args.detector
     from .hub.regions import SamClipDetector
 

@@ -220,3 +220,10 @@ def test_the_paper_choices_three_largest_regions_relative_depth_generated_sounds
     for src in result.scene.sources:
         assert src.sound["origin"] == "generated" and "relative" in src.position.extra["distance_method"]
     assert result.audio.shape == (6, 16000) and detector.sam is None  # the vision models were freed
+
+
+def test_sam_and_clip_models_only_with_the_sam_clip_detector(photos, tmp_path):
+    run = _cli("analyze", photos["bus.jpg"], "-o", tmp_path / "s.json", "--clip", "clip-vit-large")
+    assert run.returncode == 2 and run.stderr.strip() == \
+        "error: --clip: only with --detector sam-clip (or --models hub, --preset paper)"
+    assert list(tmp_path.iterdir()) == []
