@@ -10,7 +10,6 @@ peak memory <= 800 MB. Writes benchmarks/results-render.md.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tempfile

@@ -11,7 +11,6 @@ time on 2 cores (aim 2x); peak memory <= 1.5 GB for a 10-minute 1080p clip.
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 import tempfile

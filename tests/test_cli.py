@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from see2sound.cli import format_from_name, main
-from tests.helpers import noise, scene_file, source, tone, wav_channel_mask, write_wav
+from tests.helpers import scene_file, source, tone, wav_channel_mask, write_wav
 
 
 def run(*args):

@@ -6,12 +6,11 @@ import sys
 
 import numpy as np
 import pytest
-import soundfile as sf
 from scipy import signal
 
 from see2sound import Scene
 from see2sound.eval import evaluate
-from see2sound.eval.direction import auc_judd, estimate_directions, fibonacci_sphere, match
+from see2sound.eval.direction import auc_judd, fibonacci_sphere
 from see2sound.spatial import RenderOptions, render_scene
 from see2sound.spatial.ambisonics import encode_gains
 from see2sound.spatial.geometry import to_unit_vector

@@ -1,6 +1,5 @@
 """Choosing sounds: deterministic per seed, varied within a kind, levels by class."""
 
-import numpy as np
 
 from see2sound import Scene
 from see2sound.sound.choose import assign_sounds, choose_sound, level_db

@@ -1,11 +1,8 @@
 """Sound libraries: the bundled pack and a user's folder."""
 
-import json
-import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
 
 from see2sound.sound import library as lib_module

@@ -5,7 +5,6 @@ These claims are the ones the README makes; benchmarks/eval_sounds.py prints the
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 

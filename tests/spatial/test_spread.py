@@ -41,7 +41,6 @@ def test_binaural_spread_lowers_interaural_coherence(folder):
         data = scene_dict([source("s", 0.0, 0.0, 2.0, spread_deg=spread)], duration=2.0)
         left, right = render_scene(Scene.from_dict(data, base_dir=folder),
                                    RenderOptions(format="binaural", room="none"))[0].astype(np.float64)
-        n = 4096
         cc = np.fft.irfft(np.fft.rfft(left, 2 * len(left)) * np.conj(np.fft.rfft(right, 2 * len(left))))
         return np.max(np.abs(np.concatenate([cc[:48], cc[-48:]]))) / np.sqrt(np.sum(left ** 2) * np.sum(right ** 2))
     assert coherence(0) > 0.9

@@ -1,6 +1,5 @@
 """Video: sources that move in the picture move in the sound; files players can read."""
 
-import json
 import os
 import signal
 import subprocess
@@ -12,7 +11,6 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from see2sound import See2SoundError
 from see2sound.io.mp4 import find_box
 from see2sound.spatial import RenderOptions, render_scene
 from see2sound.video.track import analyze_video

@@ -30,7 +30,6 @@ import numpy as np
 
 from ..errors import See2SoundError
 from ..io import mp4
-from ..io.audio import resample
 from ..io.files import atomic_output
 
 CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".m4v": "mp4"}

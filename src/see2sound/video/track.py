@@ -35,7 +35,6 @@ from ..errors import See2SoundError
 from ..scene import Ambience, Keyframe, Position, Scene, Source
 from ..vision.ambience import classify_ambience
 from ..vision.camera import camera_for
-from ..vision.detect.base import Detection
 from ..vision.detect.ensemble import Ensemble
 from ..vision.distance import estimate_distance
 from ..vision.sources import EMITTER_FROM_TOP
