@@ -112,6 +112,14 @@ def test_upload_see_drag_render_and_download(page, server, photos, tmp_path):
     w, y = audio[:, 0], audio[:, 1]
     assert float((w * y).sum()) > 0
 
+    # The job's address reopens it, edits and all (also after a restart: the state is in SQLite).
+    page.goto("about:blank")
+    page.goto(f"{server}/#{job_id}")
+    page.wait_for_selector('body[data-state="ready"]', timeout=30_000)
+    reopened = float(page.locator('#sources tr[data-source="bus-1"] td').nth(1).inner_text().rstrip("°"))
+    assert reopened == pytest.approx(bus["position"]["azimuth_deg"], abs=0.1)
+    assert page.locator(f'#recent-list a[href="#{job_id}"]').count() == 1
+
 
 def test_errors_are_shown_in_words(page, tmp_path):
     bad = tmp_path / "notes.jpg"

@@ -260,8 +260,40 @@ function updateAudio() {
   $("player").src = `/api/jobs/${state.job}/result?format=binaural&t=${stamp}`;
 }
 
+async function listJobs() {
+  const list = $("recent-list");
+  try {
+    const { jobs } = await api("/api/jobs");
+    list.replaceChildren();
+    for (const job of jobs) {
+      const li = document.createElement("li");
+      if (job.status === "done") {
+        const open = document.createElement("a");
+        open.href = `#${job.id}`;
+        open.textContent = job.name;
+        li.appendChild(open);
+      } else {
+        li.textContent = job.name;
+      }
+      li.append(` (${job.kind}, ${job.status}${job.error ? `: ${job.error}` : ""})`);
+      list.appendChild(li);
+    }
+  } catch (err) { showError(err.message); }
+}
+
+async function openFromAddress() {
+  const id = location.hash.slice(1);
+  if (!id || id === state.job) return;
+  showError("");
+  try {
+    await waitFor(id);
+    await loadJob(id);
+  } catch (err) { showError(err.message); }
+}
+
 async function loadJob(id) {
   state.job = id;
+  if (location.hash.slice(1) !== id) history.replaceState(null, "", `#${id}`);
   state.scene = await api(`/api/jobs/${id}/scene`);
   state.dirty = false;
   $("picture").src = `/api/jobs/${id}/picture?t=${Date.now()}`;
@@ -270,6 +302,7 @@ async function loadJob(id) {
   updateAudio();
   draw();
   document.body.dataset.state = "ready";
+  listJobs();
 }
 
 async function upload(event) {
@@ -327,5 +360,8 @@ window.addEventListener("DOMContentLoaded", () => {
   $("render").addEventListener("click", rerender);
   $("format").addEventListener("change", updateAudio);
   $("picture").addEventListener("load", () => { if (state.scene) drawOverlay(); });
+  window.addEventListener("hashchange", openFromAddress);
+  listJobs();
+  openFromAddress();
   setupDrop();
 });
