@@ -31,11 +31,9 @@ import numpy as np
 
 from ..vision.camera import Camera
 from . import DEPTH_MODELS
-from .runtime import device, load_model, release, require
+from .runtime import IMAGENET_MEAN, IMAGENET_STD, device, load_model, pixels, release, require
 
 INPUT_SIDE = 518
-MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 INNER = 0.25  # the central half of a box: 25 % in from each side
 #: A relative model's depth is 1 / disparity, scaled so the picture's median disparity is this far.
 RELATIVE_REFERENCE_M = 5.0
@@ -99,7 +97,7 @@ class DepthAnythingEstimator:
         h, w = rgb.shape[:2]
         ratio = INPUT_SIDE / min(h, w)
         size = (max(14, int(round(h * ratio / 14)) * 14), max(14, int(round(w * ratio / 14)) * 14))
-        x = torch.from_numpy(((rgb.astype(np.float32) / 255.0 - MEAN) / STD).transpose(2, 0, 1))[None]
+        x = pixels(rgb, IMAGENET_MEAN, IMAGENET_STD)
         x = torch.nn.functional.interpolate(x, size=size, mode="bicubic", align_corners=False)
         with torch.no_grad():
             pred = self.model(pixel_values=x.to(self.device, self.dtype)).predicted_depth

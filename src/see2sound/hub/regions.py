@@ -41,7 +41,7 @@ import numpy as np
 from ..vision.detect.base import Detection, nms
 from ..vision.vocabulary import KINDS
 from . import CLIP_MODELS, SAM_MODELS
-from .runtime import device, load_model, load_tokenizer, release, require
+from .runtime import IMAGENET_MEAN, IMAGENET_STD, device, load_model, load_tokenizer, pixels, release, require
 
 #: Names CLIP may give a region that is not an object: such a region is dropped.
 BACKGROUND = ("sky", "road", "street", "wall", "floor", "ceiling", "ground", "grass", "tree", "building",
@@ -49,8 +49,6 @@ BACKGROUND = ("sky", "road", "street", "wall", "floor", "ceiling", "ground", "gr
 #: How the vocabulary's labels read in a prompt, where the label alone is unclear.
 PHRASES = {"tv": "television", "vehicle": "vehicle", "sports ball": "ball", "cell phone": "mobile phone",
            "mouse": "computer mouse", "remote": "remote control", "hair drier": "hair dryer"}
-SAM_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-SAM_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
 CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
 MIN_AREA = 0.002  # of the picture
@@ -95,7 +93,7 @@ class SamClipDetector:
         side = int(self.sam.config.vision_config.image_size)
         ratio = side / max(h, w)
         rh, rw = max(1, int(round(h * ratio))), max(1, int(round(w * ratio)))
-        x = torch.from_numpy(((rgb.astype(np.float32) / 255.0 - SAM_MEAN) / SAM_STD).transpose(2, 0, 1))[None]
+        x = pixels(rgb, IMAGENET_MEAN, IMAGENET_STD)
         x = torch.nn.functional.interpolate(x, size=(rh, rw), mode="bilinear", align_corners=False)
         x = torch.nn.functional.pad(x, (0, side - rw, 0, side - rh))
         n = self.points_per_side
@@ -155,8 +153,7 @@ class SamClipDetector:
         if not masks:
             return []
         side = int(self.clip.config.vision_config.image_size)
-        crops = np.stack([_crop(rgb, m, side) for m in masks]).astype(np.float32) / 255.0
-        x = torch.from_numpy(((crops - CLIP_MEAN) / CLIP_STD).transpose(0, 3, 1, 2))
+        x = pixels(np.stack([_crop(rgb, m, side) for m in masks]), CLIP_MEAN, CLIP_STD)
         with torch.no_grad():
             feats = _pooled(self.clip.get_image_features(pixel_values=x.to(self.device, self.dtype))).float()
             feats = feats / feats.norm(dim=-1, keepdim=True)

@@ -9,7 +9,8 @@
 
 Contents
 --------
-require, device, ensure_available, load_model, load_tokenizer, load_pipeline, release
+require, device, ensure_available, load_model, load_tokenizer, load_pipeline, release, pixels,
+IMAGENET_MEAN, IMAGENET_STD
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ import importlib
 import os
 import socket
 
+import numpy as np
+
 from ..errors import See2SoundError
 
+#: ImageNet normalisation, which SAM and Depth Anything were trained with.
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 HUB_HOST = "huggingface.co"
 REACH_TIMEOUT_S = 3.0
 
@@ -89,12 +95,19 @@ def ensure_available(model_id: str) -> None:
             raise _unavailable(model_id) from None
 
 
-def release(*models) -> None:
-    """Free what the models held on the accelerator (the caller drops its own references)."""
+def pixels(rgb, mean, std):
+    """uint8 RGB pictures [shape=(..., h, w, 3)] as a normalised float tensor [shape=(n, 3, h, w)]."""
+    torch, _ = require()
+    x = (np.asarray(rgb, dtype=np.float32) / 255.0 - mean) / std
+    x = x.reshape(-1, *x.shape[-3:])
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+
+def release() -> None:
+    """Free what dropped models held (the caller drops its references first), on the accelerator too."""
     import gc
 
     torch, _ = require()
-    del models
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
