@@ -28,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from report import ROOT, peak_mb, write_results
+
 PHOTO = ROOT / "tests/data/photos/bus.jpg"
 
 #: Stable Audio Open 1.0's component configs (its model repository's config.json files).
@@ -38,10 +39,6 @@ SAO_TRANSFORMER = dict(sample_size=1024, in_channels=64, num_layers=24, attentio
 SAO_VAE = dict(encoder_hidden_size=128, downsampling_ratios=[2, 4, 4, 8, 8], channel_multiples=[1, 2, 4, 8, 16],
                decoder_channels=128, decoder_input_channels=64, audio_channels=2, sampling_rate=44100)
 T5_BASE = dict(vocab_size=32128, d_model=768, d_kv=64, d_ff=3072, num_layers=12, num_heads=12)
-
-
-def peak_mb() -> float:
-    return int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024
 
 
 def build_stable_audio(folder: Path) -> None:
@@ -168,14 +165,10 @@ def main() -> None:
                      f"({per_step:.1f} s a step + {fixed:.1f} s text encoding and decoding); "
                      f"100 steps about {fixed + 100 * per_step:.0f} s (extrapolated)"))
     rows.append(("peak memory of the process", f"{peak_mb():.0f} MB"))
-    lines = ["# Quality mode cost (real architectures, random weights)", "",
-             f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-             f"CPU only; torch {torch.__version__}. Command: `python benchmarks/bench_hub.py --steps {args.steps}`.",
-             "", "| model | measured |", "| --- | --- |"]
-    lines += [f"| {a} | {b} |" for a, b in rows]
-    text = "\n".join(lines) + "\n"
-    (ROOT / "benchmarks/results-hub.md").write_text(text)
-    print(text)
+    write_results("hub", "Quality mode cost (real architectures, random weights)",
+                  f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+                  f"CPU only; torch {torch.__version__}. Command: `python benchmarks/bench_hub.py --steps {args.steps}`.",
+                  ("model", "measured"), rows)
 
 
 if __name__ == "__main__":

@@ -11,18 +11,14 @@ request, and the process's peak memory. Writes benchmarks/results-studio.md.
 from __future__ import annotations
 
 import platform
-import re
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from report import ROOT, peak_mb, write_results
+
 PHOTOS = [ROOT / "tests/data/photos/bus.jpg", ROOT / "tests/data/photos/zidane.jpg"]
-
-
-def peak_mb() -> float:
-    return int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024
 
 
 def until_done(client, job_id: str) -> None:
@@ -75,13 +71,9 @@ def main() -> None:
         client.get(f"/api/jobs/{job}/result", params={"format": "foa"})
         rows.append(("FOA result, again (kept)", f"{time.perf_counter() - t:.3f} s"))
     rows.append(("peak memory of the process", f"{peak_mb():.0f} MB"))
-    lines = ["# Studio latency (in-process, through the HTTP API)", "",
-             f"Machine: {platform.processor() or platform.machine()}, CPU only. "
-             "Command: `python benchmarks/bench_studio.py`.", "", "| what | measured |", "| --- | --- |"]
-    lines += [f"| {a} | {b} |" for a, b in rows]
-    text = "\n".join(lines) + "\n"
-    (ROOT / "benchmarks/results-studio.md").write_text(text)
-    print(text)
+    write_results("studio", "Studio latency (in-process, through the HTTP API)",
+                  f"Machine: {platform.processor() or platform.machine()}, CPU only. "
+                  "Command: `python benchmarks/bench_studio.py`.", ("what", "measured"), rows)
 
 
 if __name__ == "__main__":
