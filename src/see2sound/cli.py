@@ -486,11 +486,11 @@ def _render_video(args) -> None:
         check_output_path(args.output)
     if args.overlay:
         raise See2SoundError("--overlay: for pictures only")
-    if args.depth not in ("none", ""):
-        raise See2SoundError("--depth: for pictures only (video uses size priors)")
-    if args.detector != "ensemble" or args.preset:
+    if args.detector != "ensemble" or args.preset:  # first: --preset fills in --depth too
         raise See2SoundError(f"--{'preset' if args.preset else 'detector'}: for pictures only "
                              "(video is tracked with the offline ensemble)")
+    if args.depth not in ("none", ""):
+        raise See2SoundError("--depth: for pictures only (video uses size priors)")
     _check_json(args.scene_out)
     _check_max_sources(args)
     options = _render_options(args, fmt)

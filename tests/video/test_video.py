@@ -154,6 +154,17 @@ def test_bad_videos_are_refused_in_one_line(tmp_path):
         assert set(tmp_path.iterdir()) == before
 
 
+@pytest.mark.parametrize("flags, message", [
+    (["--preset", "paper"], "error: --preset: for pictures only (video is tracked with the offline ensemble)"),
+    (["--detector", "sam-clip"], "error: --detector: for pictures only (video is tracked with the offline ensemble)"),
+    (["--depth", "depth-anything-outdoor"], "error: --depth: for pictures only (video uses size priors)"),
+])
+def test_picture_only_stages_are_refused_for_video_in_one_line(cat_clip, tmp_path, flags, message):
+    result = run("render", cat_clip, "-o", tmp_path / "out.wav", *flags)
+    assert result.returncode == 2 and result.stderr.strip() == message
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_interrupt_leaves_no_partial_output(cat_clip, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "see2sound.cli", "render", str(cat_clip), "-o",
                              str(tmp_path / "out.mp4"), "--scene-out", str(tmp_path / "s.json")],
