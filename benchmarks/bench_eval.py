@@ -34,11 +34,11 @@ import soundfile as sf
 import see2sound
 from see2sound.eval import direction
 from see2sound.eval.report import evaluate, intended_directions
-from see2sound.sound import assign_sounds, load_libraries
+from see2sound.sound import LibrarySounds, assign_sounds, load_libraries
 from see2sound.spatial import RenderOptions, render_scene
 from see2sound.spatial.ambisonics import encode_gains
 from see2sound.spatial.geometry import to_unit_vector
-from see2sound.spatial.panning import LAYOUTS
+from see2sound.formats import get_format
 from see2sound.vision import analyze_picture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ def photo_scenes(folder: Path) -> list:
         scene = analysis.scene
         scene.base_dir = folder
         scene.ambience = None  # direction is about the sources
-        scene, _ = assign_sounds(scene, library, folder / f"stems-{Path(name).stem}", seed=0)
+        scene, _ = assign_sounds(scene, LibrarySounds(library=library), folder / f"stems-{Path(name).stem}", seed=0)
         if scene.sources:
             scenes.append(("photo", name, scene))
     return scenes
@@ -106,7 +106,7 @@ def naive_stereo(scene: see2sound.Scene) -> np.ndarray:
 
 def to_foa(audio: np.ndarray, fmt: str) -> np.ndarray:
     """Loudspeaker feeds as AmbiX: each loudspeaker a plane wave from its direction."""
-    layout = LAYOUTS[fmt]
+    layout = get_format(fmt).layout
     idx = layout.speakers
     gains = encode_gains(to_unit_vector([layout.azimuths_deg[i] for i in idx], [0.0] * len(idx)))  # (spk, 4)
     return (gains.T @ audio[idx]).astype(np.float32)
@@ -124,7 +124,7 @@ def run() -> list[dict]:
                 if engine == "naive":
                     audio = naive_stereo(scene)
                 else:
-                    audio, _ = render_scene(scene, RenderOptions(format=fmt, room="none", renderer=engine))
+                    audio, _ = render_scene(scene, RenderOptions(format=fmt, room="none"), renderer=engine)
                 elapsed = time.perf_counter() - t
                 path = folder / "render.wav"
                 sf.write(str(path), audio.T, SR, subtype="FLOAT")
@@ -245,7 +245,7 @@ def map_plot() -> None:
                                    ("SEE-2-SOUND original 5.1", "5.1", "see2sound-original"),
                                    ("naive stereo pan", "stereo", "naive")):
             audio = naive_stereo(scene) if engine == "naive" else render_scene(
-                scene, RenderOptions(format=fmt, room="none", renderer=engine))[0]
+                scene, RenderOptions(format=fmt, room="none"), renderer=engine)[0]
             foa = audio if fmt == "foa" else to_foa(audio, fmt)
             panels.append((title, direction.steered_power_map(foa, grid)))
     fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.1 * len(panels)))

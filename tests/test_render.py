@@ -18,7 +18,8 @@ def run(*args, timeout=180):
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("fmt, channels, mask", [("binaural", 2, 0x3), ("foa", 4, 0), ("5.1", 6, 0x3F)])
+@pytest.mark.parametrize("fmt, channels, mask", [("binaural", 2, 0x3), pytest.param("foa", 4, 0, marks=pytest.mark.slow),
+                                                  pytest.param("5.1", 6, 0x3F, marks=pytest.mark.slow)])
 def test_real_photo_to_each_format(tmp_path, photos, fmt, channels, mask):
     out = tmp_path / f"bus.{fmt}.wav"
     result = run("render", photos["bus.jpg"], "-o", out, "--duration", "3.5", "--sample-rate", "44100", "-q")
@@ -28,6 +29,7 @@ def test_real_photo_to_each_format(tmp_path, photos, fmt, channels, mask):
     assert wav_channel_mask(out) == (0xFFFE, mask)
 
 
+@pytest.mark.slow
 def test_scene_and_stems_let_a_user_edit_and_spatialize_again(tmp_path, photos):
     result = run("render", photos["chelsea.png"], "-o", tmp_path / "cat.wav", "--scene-out", tmp_path / "cat.json",
                  "--stems", tmp_path / "stems", "--overlay", tmp_path / "cat.png", "--duration", "4")
@@ -48,6 +50,7 @@ def test_scene_and_stems_let_a_user_edit_and_spatialize_again(tmp_path, photos):
     assert np.sum(left ** 2) > 3 * np.sum(right ** 2)
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_other_sound(tmp_path, photos):
     for name, seed in (("a", 1), ("b", 1), ("c", 2)):
         assert run("render", photos["bus.jpg"], "-o", tmp_path / f"{name}.wav", "--seed", seed,
@@ -56,6 +59,7 @@ def test_same_seed_same_bytes_other_seed_other_sound(tmp_path, photos):
     assert (tmp_path / "a.wav").read_bytes() != (tmp_path / "c.wav").read_bytes()
 
 
+@pytest.mark.slow
 def test_no_source_still_gets_ambience_and_a_warning(tmp_path, photos):
     result = run("render", photos["leuvenA.jpg"], "-o", tmp_path / "street.wav", "--duration", "3")
     assert result.returncode == 0
@@ -72,6 +76,7 @@ def test_python_api(tmp_path, photos):
     assert sf.info(str(tmp_path / "x.flac")).channels == 2
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_one_error_line_and_no_output(tmp_path, photos):
     (tmp_path / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
     cases = [("render", tmp_path / "clip.mp4"), ("render", tmp_path / "missing.jpg"),
@@ -86,7 +91,7 @@ def test_bad_inputs_are_one_error_line_and_no_output(tmp_path, photos):
         assert set(tmp_path.iterdir()) == before, args
 
 
-def test_demo_renders_every_format_offline(tmp_path):
+def test_demo_renders_every_format_offline(tmp_path):  # about 5 s, but the quick tier's only test of `demo`
     result = run("demo", "-o", tmp_path / "demo", "--duration", "2", timeout=300)
     assert result.returncode == 0, result.stderr
     for name in ("chelsea", "coffee", "astronaut"):

@@ -1,4 +1,4 @@
-"""The scene file (``see2sound.scene/1``): what is heard, where, and when.
+"""The scene file (``see2sound.scene/2``): what is heard, where, and when.
 
 The vision stages write a scene, the sound stage fills in each source's audio,
 the renderer reads it, and users may write one by hand (SPEC §2).
@@ -6,8 +6,9 @@ the renderer reads it, and users may write one by hand (SPEC §2).
 Contents
 --------
 Position, Keyframe     a direction and distance (SPEC §1 coordinates)
-AudioRef               a sound file and how it is played
+AudioRef               a sound (a file, or samples in memory) and how it is played
 Source, Ambience       what makes sound, and the diffuse bed under it
+Segment                a stretch of a video (a shot) with its own ambience
 Scene                  the whole file: ``Scene.load``, ``Scene.save``,
                        ``Scene.from_dict``, ``Scene.to_dict``
 
@@ -15,6 +16,10 @@ Every validation error is a :class:`~see2sound.errors.See2SoundError` whose
 message starts with the JSON path of the offending value, e.g.
 ``sources[2].position.distance_m``. Keys this version does not know are kept
 in ``extra`` and written back unchanged.
+
+``scene/1`` files load too: the keys that version kept loose (``muted``,
+``active_s``, ``people`` on a source, ``segments`` on the scene) are read
+into their typed fields, and the scene is saved as ``scene/2``.
 """
 
 from __future__ import annotations
@@ -26,9 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import See2SoundError
+import numpy as np
 
-SCHEMA = "see2sound.scene/1"
+from .errors import InputError, See2SoundError
+
+SCHEMA = "see2sound.scene/2"
+#: Schemas that load (older ones are migrated on read).
+READABLE_SCHEMAS = ("see2sound.scene/1", SCHEMA)
 
 
 def wrap_azimuth_deg(azimuth_deg: float) -> float:
@@ -136,6 +145,14 @@ def _direction(o: _Obj) -> tuple[float, float, float]:
     return wrap_azimuth_deg(azimuth), elevation, distance
 
 
+def _at(where: str, to_json):
+    """``to_json()``, with ``where`` put in front of an error's message."""
+    try:
+        return to_json()
+    except InputError as exc:
+        raise InputError(f"{where}.audio: {exc}") from None
+
+
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -180,17 +197,36 @@ class Keyframe:
 
 @dataclass
 class AudioRef:
-    """A sound file, relative to the scene file's folder.
+    """A sound: a file (``path``, relative to the scene file's folder) or ``samples`` held in memory.
 
-    ``offset_s`` is where playback starts inside the file at scene time 0;
-    ``loop`` repeats the file to fill the scene.
+    ``offset_s`` is where playback starts inside the sound at scene time 0;
+    ``loop`` repeats it to fill the scene. In-memory ``samples`` (mono
+    float32 [shape=(n,)] at ``sample_rate``) let stages chain without
+    temporary files; such a ref has no JSON form until it is written
+    (:meth:`Scene.save` refuses it). With both, the samples are used.
     """
 
-    path: str
+    path: str | None = None
     gain_db: float = 0.0
     loop: bool = True
     offset_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    samples: np.ndarray | None = field(default=None, compare=False, repr=False)
+    sample_rate: int | None = None
+
+    def __post_init__(self):
+        if self.samples is not None:
+            self.samples = np.asarray(self.samples, dtype=np.float32)
+            if self.samples.ndim != 1:
+                raise See2SoundError(f"audio samples must be mono [shape=(n,)], got shape {self.samples.shape}")
+            if not (isinstance(self.sample_rate, int) and self.sample_rate > 0):
+                raise See2SoundError("audio samples need their sample_rate")
+        elif not self.path:
+            raise See2SoundError("audio needs a path or samples")
+
+    @property
+    def in_memory(self) -> bool:
+        return self.samples is not None
 
     @classmethod
     def from_json(cls, o: _Obj) -> AudioRef:
@@ -203,6 +239,8 @@ class AudioRef:
         )
 
     def to_json(self) -> dict[str, Any]:
+        if self.path is None:
+            raise InputError("audio held in memory has no file to name: write the stems first (stems_dir)")
         return {"path": self.path, "gain_db": self.gain_db, "loop": self.loop,
                 "offset_s": self.offset_s, **self.extra}
 
@@ -220,6 +258,9 @@ class Source:
     audio: AudioRef | None = None
     sound: dict[str, Any] | None = None
     spread_deg: float = 0.0
+    muted: bool = False
+    active_s: tuple[float, float] | None = None
+    people: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -247,6 +288,16 @@ class Source:
         sound = o.raw("sound")
         if sound is not None and not isinstance(sound, dict):
             raise See2SoundError(f"{o.at('sound')}: expected an object, got {_kind(sound)}")
+        active = o.array("active_s")
+        if active is not None:
+            if len(active) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in active):
+                raise See2SoundError(f"{o.at('active_s')}: expected two numbers [start_s, end_s]")
+            if not (all(math.isfinite(v) for v in active) and 0 <= active[0] < active[1]):
+                raise See2SoundError(f"{o.at('active_s')}: must be finite with 0 <= start < end, got {active}")
+            active = (float(active[0]), float(active[1]))
+        people = o.number("people", None, minimum=1.0)
+        if people is not None and people != int(people):
+            raise See2SoundError(f"{o.at('people')}: expected a whole number, got {people:g}")
         return cls(
             id=source_id,
             position=position,
@@ -257,6 +308,9 @@ class Source:
             audio=AudioRef.from_json(audio) if audio is not None else None,
             sound=sound,
             spread_deg=o.number("spread_deg", 0.0, minimum=0.0, maximum=360.0),
+            muted=o.boolean("muted", False),
+            active_s=active,
+            people=int(people) if people is not None else None,
             extra=o.extra(),
         )
 
@@ -271,6 +325,9 @@ class Source:
             "audio": self.audio.to_json() if self.audio else None,
             "sound": self.sound,
             "spread_deg": self.spread_deg,
+            "muted": self.muted or None,
+            "active_s": list(self.active_s) if self.active_s is not None else None,
+            "people": self.people,
         })
         out.update(self.extra)
         return out
@@ -303,8 +360,30 @@ class Ambience:
 
 
 @dataclass
+class Segment:
+    """A stretch of the scene (a video's shot) from ``start_s`` to ``end_s`` with its own ``ambience`` kind."""
+
+    start_s: float
+    end_s: float
+    ambience: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, o: _Obj) -> Segment:
+        start = o.number("start_s", required=True, minimum=0.0)
+        end = o.number("end_s", required=True, minimum=0.0)
+        if end <= start:
+            raise See2SoundError(f"{o.at('end_s')}: must be after start_s ({start:g}), got {end:g}")
+        return cls(start, end, o.string("ambience"), extra=o.extra())
+
+    def to_json(self) -> dict[str, Any]:
+        return {**_drop_none({"start_s": self.start_s, "end_s": self.end_s, "ambience": self.ambience}),
+                **self.extra}
+
+
+@dataclass
 class Scene:
-    """A ``see2sound.scene/1`` scene.
+    """A ``see2sound.scene/2`` scene.
 
     ``base_dir`` is the folder that relative audio paths are resolved
     against: the scene file's folder after :meth:`load`, else the current one.
@@ -315,6 +394,7 @@ class Scene:
     input: dict[str, Any] | None = None
     camera: dict[str, Any] | None = None
     ambience: Ambience | None = None
+    segments: list[Segment] = field(default_factory=list)
     schema: str = SCHEMA
     extra: dict[str, Any] = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path, compare=False, repr=False)
@@ -324,8 +404,8 @@ class Scene:
         """Validate a parsed JSON document and build a scene from it."""
         o = _Obj(data, "")
         schema = o.string("schema", required=True)
-        if schema != SCHEMA:
-            raise See2SoundError(f"schema: expected {SCHEMA!r}, got {schema!r}")
+        if schema not in READABLE_SCHEMAS:
+            raise See2SoundError(f"schema: expected {SCHEMA!r} (or an older {READABLE_SCHEMAS[0]!r}), got {schema!r}")
         duration = o.number("duration_s", required=True, minimum=0.0, exclusive_minimum=True)
         sources = []
         seen: set[str] = set()
@@ -341,13 +421,20 @@ class Scene:
             if value is not None and not isinstance(value, dict):
                 raise See2SoundError(f"{key}: expected an object, got {_kind(value)}")
         ambience = o.obj("ambience")
+        segments = []
+        for i, item in enumerate(o.array("segments") or []):
+            segment = Segment.from_json(_Obj(item, f"segments[{i}]"))
+            if segments and segment.start_s < segments[-1].end_s:
+                raise See2SoundError(f"segments[{i}].start_s: segments must not overlap or go back in time")
+            segments.append(segment)
         return cls(
             duration_s=duration,
             sources=sources,
             input=scene_input,
             camera=camera,
             ambience=Ambience.from_json(ambience) if ambience is not None else None,
-            schema=schema,
+            segments=segments,
+            schema=SCHEMA,
             extra=o.extra(),
             base_dir=Path(base_dir),
         )
@@ -358,8 +445,9 @@ class Scene:
             "duration_s": self.duration_s,
             "input": self.input,
             "camera": self.camera,
-            "sources": [s.to_json() for s in self.sources],
-            "ambience": self.ambience.to_json() if self.ambience else None,
+            "sources": [_at(f"sources[{i}]", s.to_json) for i, s in enumerate(self.sources)],
+            "ambience": _at("ambience", self.ambience.to_json) if self.ambience else None,
+            "segments": [s.to_json() for s in self.segments] or None,
         })
         out.update(self.extra)
         return out

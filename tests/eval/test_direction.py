@@ -29,6 +29,7 @@ def plane_wave_foa(az, el, x):
     return encode_gains(to_unit_vector([az], [el]))[0][:, None] * x[None, :]
 
 
+@pytest.mark.slow  # each FOA evaluation takes seconds (a 2000-point sphere)
 @pytest.mark.parametrize("az, el", [(0, 0), (45, 20), (-100, -30), (170, 60)])
 def test_a_plane_wave_scores_zero_error(tmp_path, az, el):
     foa = plane_wave_foa(az, el, noise(2.0))
@@ -39,6 +40,7 @@ def test_a_plane_wave_scores_zero_error(tmp_path, az, el):
     assert report["summary"]["f_score"] == 1.0 and report["summary"]["auc_judd"] > 0.99
 
 
+@pytest.mark.slow
 def test_mirrored_left_right_scores_large_errors(tmp_path):
     foa = plane_wave_foa(60, 0, noise(2.0))
     foa[1] *= -1  # Y flipped: the image is mirrored left to right
@@ -49,6 +51,7 @@ def test_mirrored_left_right_scores_large_errors(tmp_path):
     assert report["summary"]["f_score"] == 0.0
 
 
+@pytest.mark.slow
 def test_a_swapped_channel_order_is_caught(tmp_path):
     foa = plane_wave_foa(30, 10, noise(2.0))
     write_wav(tmp_path / "fuma.wav", foa[[0, 3, 1, 2]])  # W X Y Z (FuMa order) instead of W Y Z X
@@ -56,7 +59,7 @@ def test_a_swapped_channel_order_is_caught(tmp_path):
     assert evaluate(tmp_path / "fuma.wav", scene, tags=False)["sources"][0]["doa_error_deg"] > 30
 
 
-@pytest.mark.parametrize("fmt", ["foa", "binaural", "5.1"])
+@pytest.mark.parametrize("fmt", [pytest.param("foa", marks=pytest.mark.slow), "binaural", "5.1"])
 def test_two_sources_in_disjoint_bands_are_both_found(tmp_path, fmt):
     write_wav(tmp_path / "lo.wav", band_noise(150, 900))
     write_wav(tmp_path / "hi.wav", band_noise(2500, 9000, seed=1))
@@ -90,6 +93,7 @@ def test_auc_judd_and_matching_basics():
     assert np.allclose(np.linalg.norm(grid, axis=1), 1.0)
 
 
+@pytest.mark.slow
 def test_report_json_and_cli(tmp_path):
     write_wav(tmp_path / "pw.wav", plane_wave_foa(-20, 5, noise(2.0)))
     (tmp_path / "s.json").write_text(json.dumps(scene_dict([source("s", -20, 5)])))

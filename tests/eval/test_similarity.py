@@ -65,7 +65,7 @@ def test_features_have_librosa_shapes_and_ranges():
 
 
 def test_matches_librosa_where_installed():
-    librosa = pytest.importorskip("librosa")
+    librosa = pytest.importorskip("librosa", reason="librosa is not installed (an optional cross-check, in no extra)")
     rng = np.random.default_rng(1)
     y = 0.3 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR) + 0.05 * rng.standard_normal(SR)
     np.testing.assert_allclose(S.mfcc(y), librosa.feature.mfcc(y=y, sr=SR, n_mfcc=13), atol=1e-4)

@@ -7,8 +7,10 @@ import re
 
 import pytest
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+from tests.helpers import need
+
+torch = need("torch", "hub")
+transformers = need("transformers", "hub")
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +59,7 @@ def tiny_clip(tmp_path_factory):
     """CLIP with 32-pixel images and a word-level tokenizer that knows every prompt's words."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from see2sound.hub.regions import BACKGROUND, PHRASES
+    from see2sound.vision.detect.sam_clip import BACKGROUND, PHRASES
     from see2sound.vision.vocabulary import KINDS
 
     words = sorted({w for name in [*KINDS, *BACKGROUND, *PHRASES.values()]

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 
 from see2sound import See2SoundError
+from tests.helpers import need
 
 pytestmark = pytest.mark.hub
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+torch = need("torch", "hub")
+transformers = need("transformers", "hub")
 
 
 def test_depth_map_and_distances_come_from_the_model(tiny_depth, photos):
-    from see2sound.hub.depth import DepthAnythingEstimator
+    from see2sound.vision.depth.depth_anything import DepthAnythingEstimator
     from see2sound.vision import analyze_picture
 
     estimator = DepthAnythingEstimator(str(tiny_depth))
@@ -36,7 +37,7 @@ def test_depth_map_and_distances_come_from_the_model(tiny_depth, photos):
 
 
 def test_unavailable_model_fails_fast_with_one_line(photos, tmp_path):
-    from see2sound.hub.depth import DepthAnythingEstimator
+    from see2sound.vision.depth.depth_anything import DepthAnythingEstimator
 
     os.environ["HF_HUB_OFFLINE"] = "1"
     try:
@@ -56,7 +57,7 @@ def test_unavailable_model_fails_fast_with_one_line(photos, tmp_path):
 
 
 def test_without_the_extra_the_error_says_how_to_install(monkeypatch):
-    from see2sound.hub import runtime
+    from see2sound import runtime
 
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(See2SoundError, match=r"see2sound\[hub\]"):

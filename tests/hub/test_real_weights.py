@@ -5,18 +5,20 @@ import os
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.hub
-pytest.importorskip("torch")
-pytest.importorskip("diffusers")
+from tests.helpers import need
 
-from see2sound.hub.runtime import hub_reachable  # noqa: E402
+pytestmark = pytest.mark.hub
+need("torch", "hub")
+need("diffusers", "hub")
+
+from see2sound.runtime import hub_reachable  # noqa: E402
 
 if not hub_reachable():
     pytest.skip("the Hugging Face hub is unreachable: real-weight tests skipped", allow_module_level=True)
 
 
 def test_metric_depth_puts_the_bus_behind_the_people_in_front_of_it(photos):
-    from see2sound.hub.depth import DepthAnythingEstimator
+    from see2sound.vision.depth.depth_anything import DepthAnythingEstimator
     from see2sound.vision import analyze_picture
 
     sources = analyze_picture(photos["bus.jpg"], depth=DepthAnythingEstimator("depth-anything-outdoor")).scene.sources
@@ -28,7 +30,7 @@ def test_metric_depth_puts_the_bus_behind_the_people_in_front_of_it(photos):
 @pytest.mark.skipif(not (os.environ.get("HF_TOKEN") or os.path.exists(os.path.expanduser("~/.cache/huggingface/token"))),
                     reason="Stable Audio Open is gated: needs a Hugging Face token with its terms accepted")
 def test_stable_audio_open_makes_a_seeded_sound():
-    from see2sound.hub.sound import TextToAudio
+    from see2sound.sound.generate import TextToAudio
 
     t2a = TextToAudio("stable-audio-open", steps=20)
     a, b = t2a.generate(["the sound of a dog (dog, bark), field recording"] * 2, [1, 1], 3.0, 48000)
@@ -37,7 +39,7 @@ def test_stable_audio_open_makes_a_seeded_sound():
 
 
 def test_sam_clip_finds_and_names_the_bus_and_people(photos):
-    from see2sound.hub.regions import SamClipDetector
+    from see2sound.vision.detect.sam_clip import SamClipDetector
     from see2sound.vision import analyze_picture
 
     labels = {d.label for d in analyze_picture(photos["bus.jpg"], detector=SamClipDetector()).detections}
@@ -45,7 +47,7 @@ def test_sam_clip_finds_and_names_the_bus_and_people(photos):
 
 
 def test_audioldm2_makes_a_seeded_sound():
-    from see2sound.hub.sound import TextToAudio
+    from see2sound.sound.generate import TextToAudio
 
     t2a = TextToAudio("audioldm2", steps=20)
     a, b = t2a.generate(["the sound of a dog (dog, bark), field recording"] * 2, [1, 1], 3.0, 48000)

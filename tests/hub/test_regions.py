@@ -14,15 +14,16 @@ from see2sound import See2SoundError
 from see2sound.vision.camera import camera_for
 from see2sound.vision.detect import Detection
 from see2sound.vision.vocabulary import KINDS
+from tests.helpers import need
 
 pytestmark = pytest.mark.hub
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+torch = need("torch", "hub")
+transformers = need("transformers", "hub")
 
 
 @pytest.fixture(scope="module")
 def detector(tiny_sam, tiny_clip):
-    from see2sound.hub.regions import SamClipDetector
+    from see2sound.vision.detect.sam_clip import SamClipDetector
 
     # A random model predicts low IoUs and unstable masks: let every mask and name through.
     return SamClipDetector(str(tiny_sam), str(tiny_clip), points_per_side=8, points_per_batch=16, min_iou=0.0,
@@ -75,7 +76,7 @@ def test_detections_carry_their_masks_and_only_sound_source_names(detector, phot
 
 
 def test_mask_label_position_and_depth_through_analysis(detector, tiny_depth, photos):
-    from see2sound.hub.depth import DepthAnythingEstimator
+    from see2sound.vision.depth.depth_anything import DepthAnythingEstimator
     from see2sound.vision import analyze_picture
     from see2sound.vision.sources import emitter_point
 
@@ -95,7 +96,7 @@ def test_mask_label_position_and_depth_through_analysis(detector, tiny_depth, ph
 
 
 def test_depth_is_the_median_under_the_mask():
-    from see2sound.hub.depth import DepthAnythingEstimator
+    from see2sound.vision.depth.depth_anything import DepthAnythingEstimator
 
     estimator = DepthAnythingEstimator.__new__(DepthAnythingEstimator)
     estimator.relative, estimator.scale, estimator.reference = False, 1.0, 1.0
@@ -114,7 +115,7 @@ def test_depth_is_the_median_under_the_mask():
 
 
 def test_relative_depth_orders_distances_like_disparity(tiny_relative_depth):
-    from see2sound.hub.depth import DepthAnythingEstimator
+    from see2sound.vision.depth.depth_anything import DepthAnythingEstimator
 
     estimator = DepthAnythingEstimator(str(tiny_relative_depth))
     assert estimator.relative and "relative" in estimator.method
@@ -157,13 +158,13 @@ def test_hub_stages_offline_fail_fast_with_one_line(flags, model, photos, tmp_pa
 
 def test_the_paper_preset_makes_5_1_only(photos, tmp_path):
     run = _cli("render", photos["bus.jpg"], "-o", tmp_path / "out.wav", "--preset", "paper", "--format", "foa")
-    assert run.returncode == 2 and run.stderr.strip() == "error: --preset paper: its spatial step makes 5.1 only, " \
-                                                        "not foa"
+    assert run.returncode == 2 and run.stderr.strip() == \
+        "error: --format: the see2sound-original renderer makes 5.1 only, not foa"
 
 
 def test_the_paper_preset_end_to_end(tiny_sam, tiny_clip, tiny_relative_depth, tiny_stable_audio, photos, tmp_path):
-    pytest.importorskip("pyroomacoustics")
-    pytest.importorskip("diffusers")
+    need("pyroomacoustics", "original")
+    need("diffusers", "hub")
     out, scene_out = tmp_path / "paper.wav", tmp_path / "paper.json"
     run = _cli("render", photos["bus.jpg"], "-o", out, "--preset", "paper", "--sam", tiny_sam, "--clip", tiny_clip,
                "--depth", tiny_relative_depth, "--sound", tiny_stable_audio, "--sound-steps", "2",
@@ -187,10 +188,10 @@ def test_unknown_detector_is_one_clear_error():
 
 def test_the_paper_choices_three_largest_regions_relative_depth_generated_sounds(
         tiny_sam, tiny_clip, tiny_relative_depth, tiny_stable_audio, photos, tmp_path, monkeypatch):
-    pytest.importorskip("pyroomacoustics")
-    from see2sound.hub.depth import DepthAnythingEstimator
-    from see2sound.hub.regions import SamClipDetector
-    from see2sound.hub.sound import TextToAudio
+    need("pyroomacoustics", "original")
+    from see2sound.vision.depth.depth_anything import DepthAnythingEstimator
+    from see2sound.vision.detect.sam_clip import SamClipDetector
+    from see2sound.sound.generate import TextToAudio
     from see2sound.pipeline import render
 
     detector = SamClipDetector(str(tiny_sam), str(tiny_clip), top_by_area=3)
@@ -204,17 +205,17 @@ def test_the_paper_choices_three_largest_regions_relative_depth_generated_sounds
                         else pytest.fail(f"analysed at {rgb.shape}"))
     monkeypatch.setattr(detector, "label", lambda rgb, masks: [(name, 0.9) for _, name in regions])
     depth = DepthAnythingEstimator(str(tiny_relative_depth))
-    prepare = depth.prepare
+    set_picture = depth.set_picture
 
     def positive(rgb, scale):  # a random head's final ReLU predicts zero disparity in places; a trained one does not
-        prepare(rgb, scale)
+        set_picture(rgb, scale)
         depth.depth = depth.depth + 1.0
 
-    monkeypatch.setattr(depth, "prepare", positive)
-    result = render(photos["bus.jpg"], format="5.1", duration_s=1.0, sample_rate=16000, detector=detector,
-                    depth=depth, renderer="see2sound-original",
-                    text_to_audio=TextToAudio(str(tiny_stable_audio), steps=2, lazy=True), stems_dir=tmp_path,
-                    low_memory=True)
+    monkeypatch.setattr(depth, "set_picture", positive)
+    # The paper preset with its components replaced by tiny ones: its caps (3 regions, 5.1, its renderer) stay.
+    result = render(photos["bus.jpg"], preset="paper", duration_s=1.0, sample_rate=16000, detector=detector,
+                    depth=depth, sound=TextToAudio(str(tiny_stable_audio), steps=2, lazy=True), stems_dir=tmp_path)
+    assert result.format == "5.1"
     # The sky is background; of the rest, the three largest: car, person, dog (not the bird).
     assert sorted(s.label for s in result.scene.sources) == ["car", "dog", "person"]
     for src in result.scene.sources:
@@ -225,5 +226,5 @@ def test_the_paper_choices_three_largest_regions_relative_depth_generated_sounds
 def test_sam_and_clip_models_only_with_the_sam_clip_detector(photos, tmp_path):
     run = _cli("analyze", photos["bus.jpg"], "-o", tmp_path / "s.json", "--clip", "clip-vit-large")
     assert run.returncode == 2 and run.stderr.strip() == \
-        "error: --clip: only with --detector sam-clip (or --models hub, --preset paper)"
+        "error: --clip: only with --detector sam-clip (or --preset hub, --preset paper)"
     assert list(tmp_path.iterdir()) == []

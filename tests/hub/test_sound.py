@@ -11,15 +11,16 @@ import pytest
 import soundfile as sf
 
 from see2sound import See2SoundError
+from tests.helpers import need
 
 pytestmark = pytest.mark.hub
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-diffusers = pytest.importorskip("diffusers")
+torch = need("torch", "hub")
+transformers = need("transformers", "hub")
+diffusers = need("diffusers", "hub")
 
 
 def test_prompt_names_the_source_and_the_place():
-    from see2sound.hub.sound import prompt_for
+    from see2sound.sound.generate import prompt_for
 
     assert prompt_for("dog", ("Dog", "Bark"), "outdoor-nature") == \
         "the sound of a dog (dog, bark), outdoors in nature, field recording"
@@ -27,7 +28,7 @@ def test_prompt_names_the_source_and_the_place():
 
 
 def test_clips_have_the_engine_rate_length_and_level_and_follow_the_seed(tiny_stable_audio):
-    from see2sound.hub.sound import TextToAudio
+    from see2sound.sound.generate import TextToAudio
 
     t2a = TextToAudio(str(tiny_stable_audio), steps=2, batch_size=2)
     assert t2a.max_s == pytest.approx(2.0)
@@ -48,7 +49,7 @@ def test_clips_have_the_engine_rate_length_and_level_and_follow_the_seed(tiny_st
 
 
 def test_audioldm2_clips_have_the_engine_rate_and_length_and_follow_the_seed(tiny_audioldm2):
-    from see2sound.hub.sound import TextToAudio
+    from see2sound.sound.generate import TextToAudio
 
     t2a = TextToAudio(str(tiny_audioldm2), steps=2, batch_size=2)
     assert t2a.family == "audioldm" and t2a.guidance == 3.5
@@ -66,10 +67,10 @@ def test_audioldm2_clips_have_the_engine_rate_and_length_and_follow_the_seed(tin
 
 def test_render_with_generated_sounds(tiny_stable_audio, photos, tmp_path):
     from see2sound import render
-    from see2sound.hub.sound import TextToAudio
+    from see2sound.sound.generate import TextToAudio
 
     t2a = TextToAudio(str(tiny_stable_audio), steps=2)
-    result = render(photos["bus.jpg"], duration_s=5.0, text_to_audio=t2a, stems_dir=tmp_path / "stems",
+    result = render(photos["bus.jpg"], duration_s=5.0, sound=t2a, stems_dir=tmp_path / "stems",
                     scene_path=tmp_path / "scene.json")
     assert result.scene.sources
     for src in result.scene.sources:
@@ -100,14 +101,14 @@ def test_cli_sound_option_and_offline_error(tiny_stable_audio, photos, tmp_path)
 
 
 def test_a_missing_folder_is_one_clear_error(tmp_path):
-    from see2sound.hub.sound import TextToAudio
+    from see2sound.sound.generate import TextToAudio
 
     with pytest.raises(See2SoundError, match="not available offline"):
         TextToAudio(str(tmp_path / "nothing-here"))
 
 
 def test_decoding_only_the_frames_needed_gives_the_same_audio(tiny_stable_audio):
-    from see2sound.hub.sound import TextToAudio
+    from see2sound.sound.generate import TextToAudio
 
     t2a = TextToAudio(str(tiny_stable_audio), steps=2)
     latent = torch.randn(3, 60, generator=torch.Generator().manual_seed(0))
@@ -119,16 +120,18 @@ def test_decoding_only_the_frames_needed_gives_the_same_audio(tiny_stable_audio)
 
 
 def test_video_sources_get_generated_sounds_within_their_active_time(tiny_stable_audio, photos, tmp_path):
-    pytest.importorskip("av")
-    from see2sound.hub.sound import TextToAudio
+    need("av", "video")
+    need("supervision", "video")
+    from see2sound.sound.generate import TextToAudio
     from see2sound.spatial import RenderOptions
-    from see2sound.video import render_video_audio
+    from see2sound.pipeline import Pipeline
     from tests.video.conftest import cat_frames, write_clip
 
     clip = write_clip(tmp_path / "catwalk.mp4", cat_frames(photos))
-    audio, _, scene, info, _ = render_video_audio(clip, RenderOptions(format="foa"), stems_dir=tmp_path / "stems",
-                                                  scene_path=tmp_path / "scene.json",
-                                                  text_to_audio=TextToAudio(str(tiny_stable_audio), steps=2))
+    pipeline = Pipeline(sound=TextToAudio(str(tiny_stable_audio), steps=2))
+    result = pipeline.run(clip, options=RenderOptions(format="foa"), stems_dir=tmp_path / "stems",
+                          scene_path=tmp_path / "scene.json")
+    audio, scene, info = result.audio, result.scene, result.video
     cats = [s for s in scene.sources if s.label == "cat"]
     assert cats and all(s.sound["origin"] == "generated" for s in scene.sources)
     assert audio.shape[1] == pytest.approx(info.duration_s * 48000, abs=48000 / info.fps)

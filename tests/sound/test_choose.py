@@ -2,7 +2,7 @@
 
 
 from see2sound import Scene
-from see2sound.sound.choose import assign_sounds, choose_sound, level_db
+from see2sound.sound.choose import LibrarySounds, assign_sounds, choose_sound, level_db
 from see2sound.sound.library import SoundLibrary
 from tests.helpers import scene_dict
 
@@ -38,7 +38,7 @@ def test_louder_classes_are_louder():
 def test_assign_writes_stems_and_leaves_silent_things_out(tmp_path):
     scene = Scene.from_dict(scene_dict(sources("dog", "chair", "bus"), duration=2.5), base_dir=tmp_path)
     scene.ambience = Scene.from_dict({**scene_dict([]), "ambience": {"kind": "urban-street"}}).ambience
-    scene, notes = assign_sounds(scene, SoundLibrary.bundled(), tmp_path / "stems", seed=4)
+    scene, notes = assign_sounds(scene, LibrarySounds(library=SoundLibrary.bundled()), tmp_path / "stems", seed=4)
     assert [s.label for s in scene.sources] == ["dog", "bus"]
     assert any("chair" in n and "makes no sound" in n for n in notes)
     for src in scene.sources:

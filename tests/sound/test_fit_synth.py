@@ -38,7 +38,8 @@ def test_events_recur_with_gaps_and_random_starts():
     assert not np.array_equal(y, other)
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "rain" else n  # rain: 2 s
+                                  for n in sorted(MODELS)])
 def test_every_model_is_seeded_finite_and_at_level(name):
     a = synthesize(name, 3.0, 44100, seed=5)
     assert len(a) == 3 * 44100 and a.dtype == np.float32 and np.all(np.isfinite(a))
@@ -57,6 +58,7 @@ def test_the_issue_s_required_families_exist():
         assert needed in labels, needed
 
 
+@pytest.mark.slow
 def test_long_synthesis_is_made_in_seamless_segments():
     x = synthesize("rain", 125.0, 16000, seed=1)
     assert len(x) == 125 * 16000 and np.all(np.isfinite(x))

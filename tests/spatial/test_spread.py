@@ -55,6 +55,7 @@ def test_ambience_is_diffuse_and_under_the_sources(folder):
     assert abs(report.loudness_lufs + 23.0) < 0.5
 
 
+@pytest.mark.slow
 def test_long_stems_stream_from_disk_with_the_same_result(tmp_path, monkeypatch):
     from see2sound.spatial import renderer
 
@@ -67,7 +68,7 @@ def test_long_stems_stream_from_disk_with_the_same_result(tmp_path, monkeypatch)
     scene = Scene.from_dict(scene_dict([src], duration=61.0), base_dir=tmp_path)
     options = RenderOptions(format="binaural", room="small", doppler=True)
     streamed, _ = render_scene(scene, options)
-    assert isinstance(renderer._load_clips(scene, 48000, [])["s"], renderer.FileClip)
+    assert isinstance(renderer.load_clips(scene, 48000, [])["s"], renderer.FileClip)
     monkeypatch.setattr(renderer, "STREAM_AFTER_S", 1e9)
     in_memory, _ = render_scene(Scene.from_dict(scene_dict([src], duration=61.0), base_dir=tmp_path), options)
     np.testing.assert_allclose(streamed, in_memory, atol=2e-6)

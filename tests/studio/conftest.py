@@ -4,8 +4,10 @@ import time
 
 import pytest
 
-pytest.importorskip("fastapi")
-pytest.importorskip("multipart")
+from tests.helpers import need
+
+for _module in ("fastapi", "multipart", "httpx", "uvicorn"):  # multipart: python-multipart; httpx: TestClient
+    need(_module, "studio")
 
 
 def wait(client, job_id, timeout=120.0):

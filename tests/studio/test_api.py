@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.helpers import need
 from tests.studio.conftest import upload, wait
 
 
@@ -30,7 +31,7 @@ def test_upload_analyse_and_download_every_format(studio, bus_job):
     job = studio.get(f"/api/jobs/{bus_job}").json()
     assert job["status"] == "done" and job["progress"] == 1.0 and job["error"] is None and job["kind"] == "image"
     scene = studio.get(f"/api/jobs/{bus_job}/scene").json()
-    assert scene["schema"] == "see2sound.scene/1" and {"bus", "person"} <= {s["label"] for s in scene["sources"]}
+    assert scene["schema"] == "see2sound.scene/2" and {"bus", "person"} <= {s["label"] for s in scene["sources"]}
     assert all(s["audio"]["path"].startswith("stems/") for s in scene["sources"])
     for fmt, channels in (("binaural", 2), ("foa", 4), ("stereo", 2), ("5.1", 6), ("7.1", 8)):
         response = studio.get(f"/api/jobs/{bus_job}/result", params={"format": fmt})
@@ -243,6 +244,7 @@ def test_ids_are_random_and_unguessable(studio, photos):
 
 # -- jobs side by side, restarts ------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_two_uploads_run_side_by_side_without_mixing(studio, photos):
     ids: dict[str, str] = {}
 
@@ -265,6 +267,7 @@ def test_two_uploads_run_side_by_side_without_mixing(studio, photos):
         assert all((stems / s["audio"]["path"]).is_file() for s in scene["sources"])
 
 
+@pytest.mark.slow
 def test_busy_jobs_cannot_be_edited_or_deleted(studio, photos):
     job_id = _job_id(studio, photos["zidane.jpg"])
     scene = {"schema": "see2sound.scene/1", "duration_s": 3, "sources": []}
@@ -278,6 +281,7 @@ def test_busy_jobs_cannot_be_edited_or_deleted(studio, photos):
     assert not (studio.data_dir / "jobs" / job_id).exists()
 
 
+@pytest.mark.slow
 def test_a_restart_keeps_finished_jobs_and_fails_interrupted_ones(tmp_path, photos):
     from fastapi.testclient import TestClient
 
@@ -312,8 +316,10 @@ def test_a_loopback_studio_refuses_other_host_names(tmp_path):
         assert response.status_code == 421 and "host" in response.json()["error"]
 
 
+@pytest.mark.slow
 def test_a_video_upload_gets_moving_sources_and_its_first_frame(studio, photos, tmp_path):
-    pytest.importorskip("av")
+    need("av", "video")
+    need("supervision", "video")
     from tests.video.conftest import cat_frames, write_clip
 
     clip = write_clip(tmp_path / "catwalk.mp4", cat_frames(photos))

@@ -12,10 +12,14 @@ import urllib.request
 import pytest
 import soundfile as sf
 
-playwright = pytest.importorskip("playwright.sync_api")
+from tests.helpers import need
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+playwright = need("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not shutil.which(CHROMIUM):
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+    pytest.skip("Chromium is missing: apt-get install chromium (Debian's; scripts/test.sh installs it when it can "
+                "as root or with sudo -n)", allow_module_level=True)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 

@@ -23,6 +23,7 @@ def test_a_busy_port_is_one_error_line(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags, words", [
     (["--port", "70000"], "--port: must be from 1 to 65535"),
     (["--max-upload-mb", "0"], "--max-upload-mb: must be more than 0"),
@@ -34,6 +35,7 @@ def test_bad_options_are_one_error_line(flags, words, tmp_path):
     assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "data").exists()
 
 
+@pytest.mark.slow
 def test_an_unusable_data_folder_is_one_error_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-av = pytest.importorskip("av")
+from tests.helpers import need
+
+av = need("av", "video")
+need("supervision", "video")  # the tracker
 
 WIDTH, HEIGHT, FPS, SECONDS = 768, 432, 25, 4
 CAT_W, CAT_H, CAT_Y = 240, 160, 200

@@ -14,10 +14,10 @@ from PIL import Image
 from see2sound.io.mp4 import find_box
 from see2sound.spatial import RenderOptions, render_scene
 from see2sound.video.track import analyze_video
-from tests.helpers import noise, write_wav
+from tests.helpers import need, noise, write_wav
 from tests.video.conftest import FPS, SECONDS, cat_frames, true_azimuth, write_clip
 
-av = pytest.importorskip("av")
+av = need("av", "video")
 
 
 def run(*args, timeout=240):
@@ -36,12 +36,13 @@ def decode_audio(path, index=0):
         return np.concatenate([f.to_ndarray() for f in c.decode(c.streams.audio[index])], axis=1)
 
 
+@pytest.mark.slow  # test_foa_direction_in_the_muxed_file_follows_the_cat tracks the cat too, in the quick tier
 def test_the_cat_is_tracked_across_the_street(cat_clip):
     scene, info, _ = analyze_video(cat_clip)
     assert info.duration_s == pytest.approx(SECONDS, abs=0.05) and scene.input["kind"] == "video"
     cats = [s for s in scene.sources if s.label == "cat"]
     assert len(cats) == 1, [s.label for s in scene.sources]  # one track, not restarted
-    start, end = cats[0].extra["active_s"]
+    start, end = cats[0].active_s
     assert start < 0.5 and end > SECONDS - 0.5
     for key in cats[0].trajectory:
         assert abs(key.azimuth_deg - true_azimuth(key.t)) < 5.0, (key.t, key.azimuth_deg)
@@ -72,6 +73,7 @@ def see2sound_audio(path):
     return AudioRef(path=path)
 
 
+@pytest.mark.slow
 def test_mp4_holds_the_picture_and_both_soundtracks(cat_clip, tmp_path):
     out = tmp_path / "out.mp4"
     result = run("render", cat_clip, "-o", out, "-q")
@@ -88,6 +90,7 @@ def test_mp4_holds_the_picture_and_both_soundtracks(cat_clip, tmp_path):
         assert sum(s[0] == "audio" for s in streams(tmp_path / f"{keep}.mp4")) == audio_streams
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, codec", [("foa.mp4", "opus"), ("foa.mov", "pcm_s24le")])
 def test_foa_video_is_tagged_ambisonic(cat_clip, tmp_path, name, codec):
     out = tmp_path / f"cat.{name}"
@@ -101,6 +104,7 @@ def test_foa_video_is_tagged_ambisonic(cat_clip, tmp_path, name, codec):
     assert data[sa3d + 4:sa3d + 10] == bytes([0, 0, 0, 0, 0, 1])
 
 
+@pytest.mark.slow
 def test_equirect_video_gets_spherical_boxes(photos, tmp_path):
     frames = cat_frames(photos, size=(1024, 512))
     clip = write_clip(tmp_path / "pano.mp4", frames, size=(1024, 512), audio=False)
@@ -112,17 +116,19 @@ def test_equirect_video_gets_spherical_boxes(photos, tmp_path):
     assert streams(out)[0][:2] == ("video", "h264")
 
 
+@pytest.mark.slow
 def test_scene_cuts_reset_tracks_and_re_decide_the_ambience(photos, tmp_path):
     street = list(cat_frames(photos))[:50]
     room = np.asarray(Image.open(photos["coffee.png"]).convert("RGB").resize((768, 432)))
     clip = write_clip(tmp_path / "cut.mp4", street + [room] * 50)
     scene, _, notes = analyze_video(clip)
-    segments = scene.extra["segments"]
+    segments = [s.to_json() for s in scene.segments]
     assert len(segments) == 2 and abs(segments[0]["end_s"] - 2.0) < 0.3
     assert segments[0]["ambience"] != segments[1]["ambience"]
     assert any("scene cut" in n for n in notes)
 
 
+@pytest.mark.slow
 def test_a_real_clip(vtest, tmp_path):
     result = run("render", vtest, "-o", tmp_path / "vtest.mp4", "--analysis-rate", "2", "--keep-original", "drop",
                  timeout=400)
@@ -133,6 +139,7 @@ def test_a_real_clip(vtest, tmp_path):
     assert got[0][1] == "h264" and abs(got[0][3] - got[1][3]) <= 0.1
 
 
+@pytest.mark.slow
 def test_bad_videos_are_refused_in_one_line(tmp_path):
     sf.write(str(tmp_path / "song.wav"), noise(1.0), 48000)
     out = av.open(str(tmp_path / "audio-only.mp4"), "w")
@@ -154,6 +161,7 @@ def test_bad_videos_are_refused_in_one_line(tmp_path):
         assert set(tmp_path.iterdir()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags, message", [
     (["--preset", "paper"], "error: --preset: for pictures only (video is tracked with the offline ensemble)"),
     (["--detector", "sam-clip"], "error: --detector: for pictures only (video is tracked with the offline ensemble)"),
@@ -165,6 +173,7 @@ def test_picture_only_stages_are_refused_for_video_in_one_line(cat_clip, tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_interrupt_leaves_no_partial_output(cat_clip, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "see2sound.cli", "render", str(cat_clip), "-o",
                              str(tmp_path / "out.mp4"), "--scene-out", str(tmp_path / "s.json")],
@@ -175,6 +184,7 @@ def test_interrupt_leaves_no_partial_output(cat_clip, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_brief_occlusion_does_not_restart_the_sound(photos, tmp_path):
     frames = list(cat_frames(photos))
     background = np.asarray(Image.open(photos["leuvenA.jpg"]).convert("RGB").resize((768, 432)))
@@ -183,10 +193,11 @@ def test_a_brief_occlusion_does_not_restart_the_sound(photos, tmp_path):
     scene, _, _ = analyze_video(write_clip(tmp_path / "hide.mp4", frames))
     cats = [s for s in scene.sources if s.label == "cat"]
     assert len(cats) == 1
-    start, end = cats[0].extra["active_s"]
+    start, end = cats[0].active_s
     assert start < 0.5 and end > SECONDS - 0.5
 
 
+@pytest.mark.slow
 def test_rotation_metadata_is_respected(photos, tmp_path):
     # Stored on its side with a display rotation, as phones record portrait video.
     frames = [np.ascontiguousarray(np.rot90(f, k=-1)) for f in cat_frames(photos)]

@@ -1,10 +1,13 @@
 """Ambience from image statistics on real photos of each kind."""
 
+import pytest
+
 from see2sound.vision.ambience import AMBIENCE_KINDS, classify_ambience
 from see2sound.vision.detect import get_detector
 from see2sound.vision.image import load_picture
 
 
+@pytest.mark.slow
 def test_ambience_of_labelled_photos(photos, truth):
     detector = get_detector()
     results = {}

@@ -90,11 +90,12 @@ def test_crowds_merge_into_one_wide_source():
     labels = sorted(s.label for s in sources)
     assert labels == ["crowd", "dog", "person"]
     group = next(s for s in sources if s.label == "crowd")
-    assert group.extra["people"] == 10 and 15 <= group.spread_deg <= 40
+    assert group.people == 10 and 15 <= group.spread_deg <= 40
     assert choose_sources(crowd + [near, dog], cam, max_sources=1)[0].id in ("person-1", "crowd-1", "dog-1")
     assert len(choose_sources(crowd + [near, dog], cam, max_sources=2)) == 2
 
 
+@pytest.mark.slow
 def test_equirect_panorama_wraps_around(photos, tmp_path):
     from PIL import Image
     # A 360 panorama made from a real photo: the cat straddles the seam.
@@ -112,7 +113,7 @@ def test_equirect_panorama_wraps_around(photos, tmp_path):
 
 def test_a_depth_estimator_replaces_the_size_priors_where_it_answers():
     class Wall:
-        def distance_m(self, box, camera):
+        def distance_m(self, box, camera, *, label, mask=None):
             return 7.5 if box[0] < 800 else None
 
     cam = camera_for(1600, 900, hfov_deg=70.0)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from see2sound.vision.camera import camera_for, hfov_from_35mm
-from see2sound.vision.distance import estimate_distance
+from see2sound.vision.depth.priors import estimate_distance
 from see2sound.vision.vocabulary import KINDS
 
 

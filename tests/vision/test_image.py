@@ -71,6 +71,7 @@ def test_exif_focal_length_and_gpano(tmp_path, rgb):
     assert pic.gpano_equirect
 
 
+@pytest.mark.slow
 def test_huge_jpeg_is_decoded_small(tmp_path):
     path = tmp_path / "big.jpg"
     Image.new("RGB", (8660, 5780), (90, 120, 150)).save(path, quality=70)  # 50 megapixels

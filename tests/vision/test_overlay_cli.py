@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from see2sound import Scene
@@ -31,12 +32,14 @@ def test_analyze_writes_scene_and_overlay(tmp_path, photos):
     assert (overlay[h // 2 - 3:h // 2 + 3, w - 210 - 3:w - 210 + 3] > 240).all(axis=2).any()
 
 
+@pytest.mark.slow
 def test_hfov_and_projection_options(tmp_path, photos):
     assert run("analyze", photos["zidane.jpg"], "-o", tmp_path / "z.json", "--hfov", "40", "-q").returncode == 0
     data = json.loads((tmp_path / "z.json").read_text())
     assert data["camera"] == {"projection": "perspective", "fov_source": "user", "hfov_deg": 40.0}
 
 
+@pytest.mark.slow
 def test_no_source_gives_ambience_and_a_note(tmp_path, photos):
     result = run("analyze", photos["leuvenA.jpg"], "-o", tmp_path / "l.json")
     assert result.returncode == 0
@@ -44,6 +47,7 @@ def test_no_source_gives_ambience_and_a_note(tmp_path, photos):
     assert Scene.load(tmp_path / "l.json").ambience.kind == "urban-street"
 
 
+@pytest.mark.slow
 def test_bad_pictures_are_one_error_line_and_no_output(tmp_path, photos):
     (tmp_path / "fake.jpg").write_text("not a picture")
     truncated = tmp_path / "cut.jpg"

@@ -5,6 +5,6 @@ energy maps), ``similarity`` (the scores SEE-2-SOUND published), ``report``
 (a file against its scene: ``evaluate``).
 """
 
-from .report import evaluate, format_table
+from .report import evaluate, evaluate_file, format_table
 
-__all__ = ["evaluate", "format_table"]
+__all__ = ["evaluate", "evaluate_file", "format_table"]

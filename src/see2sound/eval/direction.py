@@ -49,7 +49,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..spatial.geometry import to_spherical, to_unit_vector
 from ..spatial.hrtf import HRTF
-from ..spatial.panning import LAYOUTS
+from ..formats import get_format
 
 N_FFT = 1024
 MIN_SEPARATION_DEG = 20.0
@@ -147,7 +147,7 @@ def binaural_bins(audio: np.ndarray, sample_rate: int, lateral: LateralMap) -> t
 
 def speaker_bins(audio: np.ndarray, sample_rate: int, fmt: str) -> tuple[np.ndarray, np.ndarray]:
     """Azimuths in degrees [shape=(n,)] and weights of loudspeaker-feed bins (energy vectors)."""
-    layout = LAYOUTS[fmt]
+    layout = get_format(fmt).layout
     idx = layout.speakers
     _, z = _stft(audio[idx], sample_rate)
     power = np.abs(z) ** 2  # (speakers, bins, frames)
@@ -242,11 +242,12 @@ def _sphere_peaks(directions, weights, grid):
 
 def estimate_directions(audio: np.ndarray, sample_rate: int, fmt: str, hrtf: HRTF | None = None) -> Estimate:
     """Estimated source directions of a rendered file [shape=(channels, n)] of format ``fmt``."""
-    if fmt == "foa":
+    output = get_format(fmt)
+    if output.is_ambisonic:  # the first four ACN/SN3D channels are first order at any order
         d, w = foa_bins(audio, sample_rate)
         peaks, strengths = _sphere_peaks(d, w, fibonacci_sphere(2000))
         return Estimate("sphere", _refine_sphere(peaks, d, w), strengths)
-    if fmt == "binaural":
+    if output.is_binaural:
         lateral = LateralMap(hrtf or HRTF.load(sample_rate=sample_rate), sample_rate)
         angles, w = binaural_bins(audio, sample_rate, lateral)
         peaks, strengths = _circular_peaks(angles, w, -90.0, 90.0, periodic=False)

@@ -30,30 +30,25 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import See2SoundError
-from ..io.audio import format_from_name
+from ..formats import format_for_channels, get_format
 from ..scene import Scene
 from ..spatial import loudness
 from ..spatial.geometry import Path as SourcePath
 from ..spatial.geometry import to_spherical
 from ..spatial.hrtf import HRTF
-from ..spatial.panning import LAYOUTS
 from . import direction
 
-FORMAT_BY_CHANNELS = {4: "foa", 6: "5.1", 8: "7.1"}
-
-
 def infer_format(path: str | os.PathLike, channels: int, given: str | None) -> str:
+    """The format of a file: ``given`` (checked against its channels), else from its channels and name."""
     if given:
-        expected = {"binaural": 2, "stereo": 2, "foa": 4, "5.1": 6, "7.1": 8}[given]
+        expected = get_format(given).channels
         if channels != expected:
-            raise See2SoundError(f"{path}: {channels} channels, but --format {given} has {expected}")
+            raise See2SoundError(f"{path}: {channels} channels, but format {given} has {expected}")
         return given
-    if channels in FORMAT_BY_CHANNELS:
-        return FORMAT_BY_CHANNELS[channels]
-    if channels == 2:
-        named = format_from_name(path)
-        return named if named in ("binaural", "stereo") else "binaural"
-    raise See2SoundError(f"{path}: {channels} channels is not a see2sound format (2, 4, 6 or 8)")
+    found = format_for_channels(channels, path)
+    if found is None:
+        raise See2SoundError(f"{path}: {channels} channels is not a see2sound format")
+    return found
 
 
 def intended_directions(scene: Scene) -> np.ndarray:
@@ -112,7 +107,8 @@ def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = N
     fmt = infer_format(audio_path, audio.shape[0], fmt)
     if not scene.sources:
         raise See2SoundError("the scene has no sources to evaluate")
-    hrtf_set = HRTF.load(hrtf, rate) if fmt in ("binaural", "foa") else None
+    output = get_format(fmt)
+    hrtf_set = HRTF.load(hrtf, rate) if output.is_binaural or output.is_ambisonic else None
     targets = intended_directions(scene)
     estimate = direction.estimate_directions(audio, rate, fmt, hrtf_set)
     err, which = direction.match(estimate, targets)
@@ -149,7 +145,7 @@ def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = N
         "median_doa_error_deg": round(float(np.median(matched)), 2) if len(matched) else None,
         **direction.fscore(estimate, targets),
     }
-    if fmt == "foa":
+    if output.is_ambisonic:
         summary.update({k: round(v, 4) for k, v in direction.energy_map_scores(audio, targets).items()})
     summary.update(_level(audio, rate, fmt, hrtf_set))
     if tag_info:
@@ -157,16 +153,34 @@ def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = N
     return {"file": str(audio_path), "sources": sources, "summary": summary}
 
 
+def evaluate_file(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = None,
+                  hrtf: str | os.PathLike | None = None, tags: bool = True, compare: str | os.PathLike | None = None,
+                  original_metrics: bool = False) -> dict:
+    """:func:`evaluate`, plus SEE-2-SOUND's similarity scores against ``compare`` when given
+    (the original's variants with ``original_metrics``)."""
+    report = evaluate(audio_path, scene, fmt=fmt, hrtf=hrtf, tags=tags)
+    if compare is not None:
+        from ..io.audio import resample
+        from . import similarity
+
+        a, rate_a = _load(Path(audio_path))
+        b, rate_b = _load(Path(compare))
+        scores = similarity.compare(a, resample(b, rate_b, rate_a), rate_a, original=original_metrics)
+        report["similarity"] = {"against": str(compare), "variant": "original" if original_metrics else "correct",
+                                **{k: round(v, 4) for k, v in scores.items()}}
+    return report
+
+
 def _level(audio: np.ndarray, rate: int, fmt: str, hrtf: HRTF | None) -> dict:
-    if fmt == "foa":
+    output = get_format(fmt)
+    where = output.loudness_on
+    if where == "binaural decode":
         from ..spatial.ambisonics import decode_binaural
 
         measured = loudness.integrated_loudness(decode_binaural(audio, hrtf), rate)
-        where = "binaural decode"
     else:
-        weights = loudness.channel_weights(list(LAYOUTS[fmt].azimuths_deg)) if fmt in LAYOUTS else None
-        measured = loudness.integrated_loudness(audio, rate, weights)
-        where = "channels"
+        weights = output.loudness_weights
+        measured = loudness.integrated_loudness(audio, rate, weights and loudness.channel_weights(weights))
     return {"loudness_lufs": round(measured, 2) if math.isfinite(measured) else None,
             "loudness_measured_on": where, "true_peak_dbtp": round(loudness.true_peak_dbtp(audio), 2)}
 
@@ -192,4 +206,8 @@ def format_table(report: dict) -> str:
     loud = s["loudness_lufs"]
     lines.append(f"loudness {'-' if loud is None else f'{loud:.1f} LUFS'} (on {s['loudness_measured_on']}), "
                  f"true peak {s['true_peak_dbtp']:.1f} dBTP")
+    if "similarity" in report:
+        sim = report["similarity"]
+        lines.append("similarity (" + sim["variant"] + "): " + ", ".join(
+            f"{k} {sim[k]:.3f}" for k in ("mfcc_dtw", "zcr", "rhythm", "chroma", "spectral_contrast", "swass")))
     return "\n".join(lines)

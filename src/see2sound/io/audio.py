@@ -6,15 +6,12 @@ read_mono         a sound file as a mono float32 signal at a given rate
 resample          band-limited sample-rate conversion
 write_audio       WAV (WAVE_FORMAT_EXTENSIBLE with the layout's channel mask)
                   or FLAC, written atomically and in chunks
-CHANNEL_MASKS     the dwChannelMask of each output format
-format_from_name  the format a file name asks for
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
 import struct
 from pathlib import Path
 
@@ -23,10 +20,8 @@ import soundfile as sf
 from scipy import signal
 
 from ..errors import See2SoundError
+from ..formats import get_format
 from .files import atomic_output
-
-#: dwChannelMask per output format (SPEC §3). FOA has no speaker positions: 0.
-CHANNEL_MASKS = {"binaural": 0x3, "stereo": 0x3, "foa": 0x0, "5.1": 0x3F, "7.1": 0x63F}
 
 #: Sample rates we accept for input sounds; beyond this a file is refused.
 MIN_INPUT_RATE, MAX_INPUT_RATE = 1000, 768_000
@@ -34,17 +29,6 @@ MIN_INPUT_RATE, MAX_INPUT_RATE = 1000, 768_000
 MAX_INPUT_CHANNELS = 64
 
 OUTPUT_SUFFIXES = (".wav", ".flac")
-_FORMAT_NAMES = {"binaural": r"binaural", "foa": r"foa|ambix", "stereo": r"stereo", "5.1": r"5[._]?1", "7.1": r"7[._]?1"}
-
-
-def format_from_name(path: str | os.PathLike) -> str | None:
-    """The output format named in a file name (``mix.foa.wav``, ``street_5.1.flac``), if exactly one."""
-    stem = Path(path).name.lower().rsplit(".", 1)[0]
-    found = [fmt for fmt, pattern in _FORMAT_NAMES.items()
-             if re.search(rf"(?<![0-9a-z])(?:{pattern})(?![0-9a-z])", stem)]
-    return found[0] if len(found) == 1 else None
-
-
 def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Resample along the last axis with a polyphase anti-aliasing filter.
 
@@ -119,7 +103,7 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fm
     """Write ``audio`` [shape=(channels, n)] to WAV or FLAC, atomically.
 
     WAV is WAVE_FORMAT_EXTENSIBLE with the channel mask of ``fmt``
-    (:data:`CHANNEL_MASKS`), as 32-bit float (``subtype="float"``) or 24-bit
+    (:attr:`see2sound.formats.OutputFormat.channel_mask`), as 32-bit float (``subtype="float"``) or 24-bit
     PCM (``"pcm24"``). FLAC is always 24-bit PCM; its channel order for 6 and
     8 channels is the FLAC default, which matches SPEC's 5.1 and 7.1 orders.
     ``audio`` may be a disk-backed memmap: it is written in chunks.
@@ -151,7 +135,7 @@ def write_audio_to(tmp: Path, audio: np.ndarray, sample_rate: int, fmt: str, *, 
         for start in range(0, n, 1 << 18):
             f.write(np.ascontiguousarray(np.asarray(audio[:, start:start + (1 << 18)]).T, dtype=np.float32))
     if suffix == ".wav":
-        _patch_channel_mask(tmp, CHANNEL_MASKS[fmt])
+        _patch_channel_mask(tmp, get_format(fmt).channel_mask)
         zero_peak_timestamp(tmp)
 
 

@@ -1,9 +1,10 @@
-"""Atomic output: a file appears complete under its name, or not at all."""
+"""Atomic output: a file or a folder appears complete under its name, or not at all."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -38,6 +39,35 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+@contextlib.contextmanager
+def atomic_folder(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target``; its files move into ``target`` on success.
+
+    A sub-folder of ``target`` from an earlier run is replaced whole; on any
+    exception nothing in ``target`` changes and the temporary folder goes.
+    """
+    target = Path(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise See2SoundError(f"{target}: folder {parent} does not exist")
+    if target.exists() and not target.is_dir():
+        raise See2SoundError(f"{target}: exists and is not a folder")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
+    except OSError as exc:
+        raise See2SoundError(f"{target}: cannot write there ({exc.strerror})") from None
+    try:
+        yield tmp
+        target.mkdir(exist_ok=True)
+        for item in tmp.iterdir():
+            dest = target / item.name
+            if dest.is_dir() and not dest.is_symlink():
+                shutil.rmtree(dest)
+            os.replace(item, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _umask() -> int:

@@ -20,7 +20,9 @@ applies the distance law.
 
 Contents
 --------
-Choice, choose_sound, assign_sounds, AMBIENCE_BEDS
+LibrarySounds   the library as a SoundSource (the default)
+assign_sounds   the sound stage: every source and the ambience get their sound
+Choice, choose_sound, AMBIENCE_BEDS
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from pathlib import Path
 import numpy as np
 
 from ..io.audio import read_mono
-from ..scene import Ambience, AudioRef, Scene, Source
+from ..registry import Component
+from ..scene import Ambience, AudioRef, Scene, Segment, Source
 from ..vision.vocabulary import KINDS
 from .fit import edge_fade, fit
-from .library import Entry, SoundLibrary
+from .library import Entry, SoundLibrary, load_libraries
+from .source import Sound, SoundSource
 from .synth import MODELS, synthesize
 
 REFERENCE_LEVEL_DB = 65.0
@@ -134,89 +138,102 @@ def render_choice(choice: Choice, duration_s: float, sample_rate: int, seed: int
     return fit(clip, choice.entry.kind, duration_s, sample_rate, rng)
 
 
-def assign_sounds(scene: Scene, library: SoundLibrary, stems_dir: str | os.PathLike, *, seed: int = 0,
-                  sample_rate: int = 48000, text_to_audio=None) -> tuple[Scene, list[str]]:
-    """Give each source (and the ambience) a sound, written as a mono stem.
+class LibrarySounds(Component):
+    """Sounds from the libraries: your folders (``libraries``, ``SEE2SOUND_LIBRARY``, the config file),
+    the bundled clips and the procedural models, chosen as the module docstring says."""
 
-    ``text_to_audio`` (a :class:`see2sound.hub.sound.TextToAudio`, quality
-    mode) generates every sounding source's sound from a prompt instead of
-    choosing one from the libraries; all prompts of the scene are generated
-    in batches, each seeded from ``seed`` and the source id.
+    name = "library"
 
-    Returns the scene with ``audio`` pointing at the stems (relative to the
-    scene's folder) and ``sound`` describing each choice, and notes.
-    Sources whose label makes no sound, or for which no library clip or
-    model fits, are left out of the returned scene (with a note).
+    def __init__(self, libraries: tuple[str, ...] | list[str] = (), *, library: SoundLibrary | None = None):
+        self.folders = tuple(libraries)
+        self._library = library
+        self.notes: list[str] = []
+
+    @property
+    def library(self) -> SoundLibrary:
+        if self._library is None:
+            self.prepare()
+        return self._library
+
+    def prepare(self) -> None:
+        """Index the folders (cached on disk; files that cannot be read are skipped with a note)."""
+        if self._library is None:
+            self._library = load_libraries(self.folders)
+            self.notes.extend(self._library.warnings)
+
+    def sounds_for(self, scene: Scene, *, seed: int, sample_rate: int) -> dict[str, Sound]:
+        used: set[str] = set()
+        out = {}
+        for source in scene.sources:
+            choice = choose_sound(source, self.library, seed, used)
+            if choice is not None:
+                out[source.id] = Sound(render_choice(choice, scene.duration_s, sample_rate, seed, source.id),
+                                       describe_choice(choice, source))
+        return out
+
+
+def assign_sounds(scene: Scene, sounds: SoundSource | list[SoundSource] | tuple[SoundSource, ...],
+                  stems_dir: str | os.PathLike | None = None, *, seed: int = 0,
+                  sample_rate: int = 48000) -> tuple[Scene, list[str]]:
+    """Give each source (and the ambience) a sound: the sound stage.
+
+    ``sounds`` are asked in order (e.g. a text-to-audio model, then the
+    library); a source gets the first answer. Each sound is written as a mono
+    stem into ``stems_dir`` (``audio.path`` relative to the scene's folder),
+    or, without one, held in memory (``AudioRef.samples``). A source's
+    ``active_s`` window silences it outside, with fades. Sources none of
+    ``sounds`` has a sound for (their label makes no sound, or nothing fits)
+    are left out of the returned scene, with a note. Muted sources get their
+    sound too (un-muting one later needs it); the renderer keeps them silent.
+
+    Returns the scene and notes.
     """
-    stems = Path(stems_dir)
-    stems.mkdir(parents=True, exist_ok=True)
-    used: set[str] = set()
-    kept, notes = [], []
-    generated = _generate(scene, text_to_audio, seed, sample_rate) if text_to_audio is not None else {}
-    for source in scene.sources:
-        if source.id in generated:
-            audio, info = generated[source.id]
-        else:
-            choice = choose_sound(source, library, seed, used)
-            if choice is None:
-                why = "makes no sound" if makes_no_sound(source.label) else "has no sound in the libraries"
-                notes.append(f"{source.id} ({source.label or 'no label'}) {why}: left out")
-                continue
-            audio, info = render_choice(choice, scene.duration_s, sample_rate, seed, source.id), describe_choice(choice, source)
-        if "active_s" in source.extra:
-            audio = _active_window(audio, sample_rate, source.extra["active_s"])
-        path = stems / f"{source.id}.wav"
+    chain = [sounds] if not isinstance(sounds, (list, tuple)) else list(sounds)
+    stems = Path(stems_dir) if stems_dir is not None else None
+    if stems is not None:
+        stems.mkdir(parents=True, exist_ok=True)
+    answers: dict[str, Sound] = {}
+    notes: list[str] = []
+    for provider in chain:
+        todo = Scene(scene.duration_s, [s for s in scene.sources if s.id not in answers], ambience=scene.ambience,
+                     base_dir=scene.base_dir)
+        if todo.sources:
+            answers.update(provider.sounds_for(todo, seed=seed, sample_rate=sample_rate))
+        notes.extend(provider.notes)
+
+    def keep(audio: np.ndarray, name: str, gain_db: float) -> AudioRef:
+        if stems is None:
+            return AudioRef(gain_db=gain_db, loop=False, samples=audio, sample_rate=sample_rate)
+        path = stems / f"{name}.wav"
         write_stem(path, audio, sample_rate)
-        source.audio = AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=round(level_db(source.label), 1),
-                                loop=False)
-        source.sound = info
+        return AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=gain_db, loop=False)
+
+    kept = []
+    for source in scene.sources:
+        sound = answers.get(source.id)
+        if sound is None:
+            why = "makes no sound" if makes_no_sound(source.label) else "has no sound in the libraries"
+            notes.append(f"{source.id} ({source.label or 'no label'}) {why}: left out")
+            continue
+        audio = sound.audio
+        if source.active_s is not None:
+            audio = _active_window(audio, sample_rate, source.active_s)
+        source.audio = keep(audio, source.id, round(level_db(source.label), 1))
+        source.sound = sound.info
         kept.append(source)
     scene.sources = kept
-    segments = [seg for seg in scene.extra.get("segments", []) if seg.get("ambience") in AMBIENCE_BEDS]
+    segments = [seg for seg in scene.segments if seg.ambience in AMBIENCE_BEDS]
     if segments:
         bed = segmented_bed(segments, scene.duration_s, sample_rate, seed)
-        path = stems / "ambience.wav"
-        write_stem(path, bed, sample_rate)
         scene.ambience = scene.ambience or Ambience()
-        scene.ambience.audio = AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=AMBIENCE_GAIN_DB,
-                                        loop=False)
+        scene.ambience.audio = keep(bed, "ambience", AMBIENCE_GAIN_DB)
         scene.ambience.extra["sound"] = {"origin": "synth", "by_segment": True}
     elif scene.ambience is not None and scene.ambience.kind in AMBIENCE_BEDS:
         bed = ambience_bed(scene.ambience.kind, scene.duration_s, sample_rate, seed)
-        path = stems / "ambience.wav"
-        write_stem(path, bed, sample_rate)
-        scene.ambience.audio = AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=AMBIENCE_GAIN_DB,
-                                        loop=False)
+        scene.ambience.audio = keep(bed, "ambience", AMBIENCE_GAIN_DB)
         scene.ambience.extra["sound"] = {"origin": "synth",
                                          "models": [m for m, _ in AMBIENCE_BEDS[scene.ambience.kind]]}
     return scene, notes
-
-
-def _generate(scene: Scene, text_to_audio, seed: int, sample_rate: int) -> dict[str, tuple[np.ndarray, dict]]:
-    """Source id -> (dry mono sound of the scene's length, its ``sound`` entry) for every sounding source."""
-    from ..hub.sound import prompt_for
-
-    ambience = scene.ambience.kind if scene.ambience is not None else None
-    todo = []
-    for source in scene.sources:
-        if makes_no_sound(source.label):
-            continue
-        audioset = intended_audioset(source)
-        todo.append((source, audioset, prompt_for(source.label, audioset, ambience),
-                     int(_rng(seed, source.id, "generate").integers(2 ** 31))))
-    clips = text_to_audio.generate([t[2] for t in todo], [t[3] for t in todo], scene.duration_s, sample_rate)
-    out = {}
-    n = max(1, int(round(scene.duration_s * sample_rate)))
-    for (source, audioset, prompt, source_seed), clip in zip(todo, clips):
-        if len(clip) >= n:
-            audio = edge_fade(clip[:n].copy(), sample_rate)
-        else:
-            audio = fit(clip, "loop", scene.duration_s, sample_rate, _rng(seed, source.id, "fit"))
-        info = {"origin": "generated", "audioset": list(audioset), "description": prompt, "prompt": prompt,
-                "seed": source_seed,
-                **text_to_audio.description}
-        out[source.id] = (audio, info)
-    return out
 
 
 def write_stem(path: Path, audio: np.ndarray, sample_rate: int) -> None:
@@ -253,14 +270,14 @@ def _active_window(audio: np.ndarray, sample_rate: int, active) -> np.ndarray:
     return (audio * np.sin(0.5 * np.pi * ramp) ** 2).astype(np.float32)
 
 
-def segmented_bed(segments: list[dict], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
+def segmented_bed(segments: list[Segment], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
     """One bed per shot, each faded in and out across the cuts."""
     n = max(1, int(round(duration_s * sample_rate)))
     mix = np.zeros(n, dtype=np.float32)
     for k, seg in enumerate(segments):
-        bed = ambience_bed(seg["ambience"], duration_s, sample_rate, seed + k)
-        lo = seg["start_s"] - SEGMENT_CROSSFADE_S / 2 if k else -1.0
-        hi = seg["end_s"] + SEGMENT_CROSSFADE_S / 2 if k < len(segments) - 1 else duration_s + 1.0
+        bed = ambience_bed(seg.ambience, duration_s, sample_rate, seed + k)
+        lo = seg.start_s - SEGMENT_CROSSFADE_S / 2 if k else -1.0
+        hi = seg.end_s + SEGMENT_CROSSFADE_S / 2 if k < len(segments) - 1 else duration_s + 1.0
         mix += _active_window(bed, sample_rate, (lo, hi))[:n]
     return edge_fade(mix, sample_rate).astype(np.float32)
 

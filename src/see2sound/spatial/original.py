@@ -36,6 +36,7 @@ Needs the optional ``pyroomacoustics`` (``pip install "see2sound[original]"``).
 
 Contents
 --------
+OriginalRenderer   the Renderer registered as ``see2sound-original`` (5.1 only)
 render_original, MIC_OFFSETS
 """
 
@@ -45,9 +46,12 @@ import math
 
 import numpy as np
 
-from ..errors import See2SoundError
-from ..io.audio import read_mono, resample
+from ..errors import MissingExtraError
+from ..io.audio import resample
+from ..registry import Component
 from ..scene import Scene
+from . import loudness
+from .options import Progress, RenderOptions, RenderReport
 from .geometry import Path, to_spherical
 
 ORIGINAL_RATE = 16000
@@ -81,28 +85,56 @@ def _pixel(source, width: int, height: int, hfov_deg: float) -> tuple[float, flo
     return float(np.clip(u, 0, width)), float(np.clip(v, 0, height))
 
 
+class OriginalRenderer(Component):
+    """SEE-2-SOUND's own spatial step, flaws and all (5.1 only; needs see2sound[original])."""
+
+    name = "see2sound-original"
+    formats = ("5.1",)
+
+    def render(self, scene: Scene, options: RenderOptions, *, out: np.ndarray | None = None,
+               progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
+        audio = render_original(scene, options.sample_rate)
+        if out is not None:
+            out[:] = audio
+            audio = out
+        if progress is not None:
+            progress(1.0)
+        report = RenderReport(options.format, options.sample_rate, audio.shape[0], audio.shape[1],
+                              "see2sound-original shoebox",
+                              loudness_lufs=loudness.integrated_loudness(
+                                  audio, options.sample_rate,
+                                  loudness.channel_weights(options.output.loudness_weights)),
+                              true_peak_dbtp=loudness.true_peak_dbtp(audio),
+                              measured_on="output channels, as rendered (the original method does not normalise)")
+        return audio, report
+
+
 def render_original(scene: Scene, sample_rate: int) -> np.ndarray:
-    """5.1 audio [shape=(6, n), float32] made the way SEE-2-SOUND made it (see module docstring)."""
+    """5.1 audio [shape=(6, n), float32] made the way SEE-2-SOUND made it (see module docstring).
+
+    Muted sources are left out (the original had no such thing).
+    """
+    from .renderer import audible_sources, ref_samples
+
     try:
         import pyroomacoustics as pra
     except ImportError:
-        raise See2SoundError('--renderer see2sound-original needs pyroomacoustics: '
-                             'pip install "see2sound[original]"') from None
+        raise MissingExtraError("the see2sound-original renderer (pyroomacoustics)", "original") from None
     width, height, hfov = _picture_geometry(scene)
     n_out = int(round(scene.duration_s * ORIGINAL_RATE))
-    if not scene.sources:  # nothing to place: the original has no ambience bed, so silence
+    sources = audible_sources(scene)
+    if not sources:  # nothing to place: the original has no ambience bed, so silence
         return np.zeros((6, int(round(scene.duration_s * sample_rate))), dtype=np.float32)
     # Disparity stands for nearness: 1/distance, min-max normalised to 0..255 over the scene.
-    distances = np.array([s.position.distance_m for s in scene.sources])
+    distances = np.array([s.position.distance_m for s in sources])
     nearness = 1.0 / distances
     span = nearness.max() - nearness.min()
     disparity = 255.0 * (nearness - nearness.min()) / span if span > 0 else np.full(len(distances), 255.0)
     room_size = [float(width), float(height), 0.5 * width]
     listener = np.array([width / 2, height / 2, 0.0])
     signals = []
-    for source in scene.sources:
-        x, _ = read_mono(scene.resolve(source.audio.path), ORIGINAL_RATE,
-                         max_duration_s=source.audio.offset_s + scene.duration_s)
+    for source in sources:
+        x = ref_samples(scene, source.audio, ORIGINAL_RATE, f"{source.id}.audio", [])
         x = x[int(source.audio.offset_s * ORIGINAL_RATE):] * 10 ** (source.audio.gain_db / 20)
         signals.append(np.resize(x, n_out) if source.audio.loop else np.pad(x, (0, max(0, n_out - len(x))))[:n_out])
     out = np.zeros((6, n_out))
@@ -113,7 +145,7 @@ def render_original(scene: Scene, sample_rate: int) -> np.ndarray:
             # silent; newer versions refuse to simulate it, so the silence is written here.
             continue
         room = pra.ShoeBox(room_size, fs=ORIGINAL_RATE, max_order=1)
-        for source, x, d in zip(scene.sources, signals, disparity):
+        for source, x, d in zip(sources, signals, disparity):
             u, v = _pixel(source, width, height, hfov)
             z = (255.0 - d) * 0.5 * width / 255.0
             # 1 mm inside the walls: a source on the picture's edge would sit exactly on one.

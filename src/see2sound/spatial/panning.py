@@ -1,6 +1,6 @@
 """Loudspeaker layouts and vector-base amplitude panning (VBAP, Pulkki 1997).
 
-Layouts are horizontal (SPEC §3): a source's elevation is folded onto the
+Layouts (:class:`see2sound.formats.Layout`, each format's own) are horizontal (SPEC §3): a source's elevation is folded onto the
 horizon, and its azimuth is panned between the two loudspeakers around it
 with unit total power. A layout with a gap of 180 deg or more (stereo) first
 mirrors rear directions to the front, then holds directions outside the
@@ -9,41 +9,14 @@ LFE channel is not a direction and gets no panned signal.
 
 Contents
 --------
-Layout, LAYOUTS      channel names, order and loudspeaker azimuths
 vbap_gains           gains [shape=(n, channels)] for directions
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Layout:
-    """Channels in file order; ``azimuths_deg`` is None for the LFE."""
-
-    name: str
-    channels: tuple[str, ...]
-    azimuths_deg: tuple[float | None, ...]
-
-    @property
-    def lfe_index(self) -> int | None:
-        return self.azimuths_deg.index(None) if None in self.azimuths_deg else None
-
-    @property
-    def speakers(self) -> list[int]:
-        """Indices of the channels that are loudspeakers (not LFE)."""
-        return [i for i, a in enumerate(self.azimuths_deg) if a is not None]
-
-
-LAYOUTS = {
-    "stereo": Layout("stereo", ("L", "R"), (30.0, -30.0)),
-    "5.1": Layout("5.1", ("L", "R", "C", "LFE", "Ls", "Rs"), (30.0, -30.0, 0.0, None, 110.0, -110.0)),
-    "7.1": Layout("7.1", ("L", "R", "C", "LFE", "Lb", "Rb", "Ls", "Rs"),
-                  (30.0, -30.0, 0.0, None, 150.0, -150.0, 90.0, -90.0)),
-}
+from ..formats import Layout
 
 
 def vbap_gains(layout: Layout, directions: np.ndarray) -> np.ndarray:

@@ -24,152 +24,109 @@ Loudness is then normalised (BS.1770 integrated loudness, default -23 LUFS)
 and the true peak held at or under -1 dBTP by a look-ahead limiter. FOA is
 measured through its binaural decode.
 
+Muted sources (``muted: true``) are not heard.
+
 Contents
 --------
-RenderOptions, RenderReport, FORMATS
-render_scene     the whole render into a (channels, n) float32 array:
-render_dry       the spatial stage, then
+SpatialRenderer  the ``see2sound`` Renderer: render_dry, then master
+render_scene     a scene through any registered renderer (default ``see2sound``)
+render_dry       the spatial stage alone
 master           loudness normalisation and true-peak limiting
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-import os
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 from scipy import signal as sps
 
-from ..errors import See2SoundError
-from ..io.audio import read_mono
+from ..errors import ParameterError, See2SoundError
+from ..io.audio import read_mono, resample
+from ..registry import Component, create
 from ..scene import AudioRef, Scene, Source
 from . import ambisonics, loudness
 from .distance import SPEED_OF_SOUND_M_S, air_absorption_db, air_absorption_gain, distance_gain
 from .engine import BlockEngine, OverlapAdd, VirtualSource
 from .geometry import Path
 from .hrtf import HRTF, LEAD_IN_SAMPLES, delay_phasors
-from .panning import LAYOUTS, vbap_gains
+from .options import Progress, RenderOptions, RenderReport, Renderer
+from .panning import vbap_gains
 from .room import Room, choose_room, diffuse_tail_foa, image_sources
 from .signals import Clip, Decorrelated, Delayed, FileClip, Signal
 
-FORMATS = ("binaural", "foa", "stereo", "5.1", "7.1")
-RENDERERS = ("see2sound", "see2sound-original")
-CHANNELS = {"binaural": 2, "foa": 4, "stereo": 2, "5.1": 6, "7.1": 8}
-MIN_RATE, MAX_RATE = 8000, 192000
 #: Air absorption is applied where it reaches this much below 10 kHz.
 AUDIBLE_AIR_DB = 0.5
 #: A source spread over an arc is this many decorrelated copies per 30 deg (3..12).
 SPREAD_STEP_DEG = 30.0
-EDGE_FADE_S = 0.01
+#: The whole render fades in and out over this long (cos^2), so it starts and ends without a click.
+RENDER_EDGE_FADE_S = 0.01
 CONTROL_STEP = 256
 BLOCKS_PER_CHUNK = 48
 LFE_CUTOFF_HZ = 120.0
 
-Progress = Callable[[float], None]
+
+class SpatialRenderer(Component):
+    """see2sound's renderer: HRTF binaural, AmbiX, VBAP loudspeakers, rooms, then loudness and true peak."""
+
+    name = "see2sound"
+    formats = None
+
+    def render(self, scene: Scene, options: RenderOptions, *, out: np.ndarray | None = None,
+               progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
+        audio, report = render_dry(scene, options, out=out, progress=progress)
+        master(audio, options, report)
+        return audio, report
 
 
-@dataclass
-class RenderOptions:
-    """How to render.
-
-    ``loudness_lufs=None`` leaves the level as rendered; ``true_peak_dbtp=None``
-    turns the limiter off too (the output may then exceed full scale).
-    """
-
-    format: str = "binaural"
-    sample_rate: int = 48000
-    hrtf: str | os.PathLike | None = None
-    room: str = "auto"
-    loudness_lufs: float | None = -23.0
-    true_peak_dbtp: float | None = -1.0
-    doppler: bool = False
-    lfe: bool = False
-    renderer: str = "see2sound"
-
-    def check(self) -> None:
-        if self.renderer not in RENDERERS:
-            raise See2SoundError(f"--renderer: unknown renderer {self.renderer!r} (choose from {', '.join(RENDERERS)})")
-        if self.renderer == "see2sound-original" and self.format != "5.1":
-            raise See2SoundError("--renderer see2sound-original renders 5.1 only (use --format 5.1)")
-        if self.format not in FORMATS:
-            raise See2SoundError(f"--format: unknown format {self.format!r} (choose from {', '.join(FORMATS)})")
-        if not (isinstance(self.sample_rate, int) and MIN_RATE <= self.sample_rate <= MAX_RATE):
-            raise See2SoundError(f"--sample-rate: must be an integer from {MIN_RATE} to {MAX_RATE} Hz")
-        if self.loudness_lufs is not None and not -70.0 <= self.loudness_lufs <= 0.0:
-            raise See2SoundError(f"--loudness: must be between -70 and 0 LUFS, got {self.loudness_lufs:g}")
-        if self.true_peak_dbtp is not None and not -20.0 <= self.true_peak_dbtp <= 0.0:
-            raise See2SoundError(f"--true-peak: must be between -20 and 0 dBTP, got {self.true_peak_dbtp:g}")
+def check_renderer(renderer: Renderer, options: RenderOptions) -> None:
+    """An error naming ``format`` if ``renderer`` cannot render the options' format."""
+    formats = renderer.formats
+    if formats is not None and options.format not in formats:
+        raise ParameterError("format", f"the {renderer.name} renderer makes {', '.join(formats)} only, "
+                                       f"not {options.format}")
 
 
-@dataclass
-class RenderReport:
-    """What was rendered and how loud it came out."""
-
-    format: str
-    sample_rate: int
-    channels: int
-    samples: int
-    room: str
-    loudness_lufs: float
-    true_peak_dbtp: float
-    gain_db: float = 0.0
-    limiter_db: float = 0.0
-    measured_on: str = "output channels"
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def duration_s(self) -> float:
-        return self.samples / self.sample_rate
-
-
-def render_scene(scene: Scene, options: RenderOptions | None = None, *, out: np.ndarray | None = None,
-                 progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
+def render_scene(scene: Scene, options: RenderOptions | None = None, *, renderer: str | Renderer = "see2sound",
+                 out: np.ndarray | None = None, progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
     """Render ``scene`` to audio [shape=(channels, n), float32], n = round(duration_s * rate).
 
-    The two stages, :func:`render_dry` then :func:`master`. ``out``, if given,
-    is filled instead of a new array (e.g. a disk-backed memmap for long
-    renders). ``progress`` is called with the fraction done.
+    ``renderer``: a registered renderer's name or a :class:`Renderer`.
+    ``out``, if given, is filled instead of a new array (e.g. a disk-backed
+    memmap for long renders). ``progress`` is called with the fraction done.
     """
     options = options or RenderOptions()
-    audio, report = render_dry(scene, options, out=out, progress=progress)
-    if options.renderer == "see2sound-original":
-        report.measured_on = "output channels, as rendered (the original method does not normalise)"
-        report.loudness_lufs = _measure(audio, options, None)
-        report.true_peak_dbtp = loudness.true_peak_dbtp(audio)
-        return audio, report
-    master(audio, options, report)
-    return audio, report
+    engine = create("renderers", renderer)
+    check_renderer(engine, options)
+    return engine.render(scene, options, out=out, progress=progress)
+
+
+def audible_sources(scene: Scene) -> list[Source]:
+    """The sources that are heard: all but the muted ones."""
+    return [s for s in scene.sources if not s.muted]
 
 
 def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None = None,
                progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
     """The spatial stage alone: sources, room and edge fades, no loudness or limiting."""
-    options.check()
     sr = options.sample_rate
     n = int(round(scene.duration_s * sr))
     if n < 1:
         raise See2SoundError(f"duration_s: {scene.duration_s:g} s is shorter than one sample")
-    channels = CHANNELS[options.format]
+    output = options.output
+    channels = output.channels
     if out is None:
         out = np.zeros((channels, n), dtype=np.float32)
     elif out.shape != (channels, n):
         raise ValueError(f"out must have shape {(channels, n)}")
     notes: list[str] = []
-    clips = _load_clips(scene, sr, notes)
-    if options.renderer == "see2sound-original":
-        from .original import render_original
-
-        out[:] = render_original(scene, sr)
-        if progress is not None:
-            progress(1.0)
-        return out, RenderReport(options.format, sr, channels, n, "see2sound-original shoebox",
-                                 loudness_lufs=float("-inf"), true_peak_dbtp=float("-inf"), notes=notes)
-    hrtf = HRTF.load(options.hrtf, sr) if options.format == "binaural" else None
+    clips = load_clips(scene, sr, notes)
+    hrtf = HRTF.load(options.hrtf, sr) if output.is_binaural else None
     room = choose_room(options.room, scene)
     plan = _Plan(options, hrtf, room)
-    for source in scene.sources:
+    for source in audible_sources(scene):
         plan.add_source(source, clips[source.id], notes)
     if scene.ambience is not None and scene.ambience.audio is not None:
         plan.add_ambience(clips["<ambience>"])
@@ -179,30 +136,41 @@ def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None =
     return out, report
 
 
-def _load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Clip]:
+def load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Clip]:
+    """Source id (``"<ambience>"`` for the bed) -> its sound at ``sr``, for every source that is heard.
+
+    Files longer than a minute and played once are read as the render needs them.
+    """
     clips = {}
     refs: list[tuple[str, str, AudioRef]] = []
     for i, source in enumerate(scene.sources):
         if source.audio is None:
             raise See2SoundError(f"sources[{i}] ({source.id!r}): has no audio; run the sound stage or add one")
-        refs.append((source.id, f"sources[{i}].audio.path", source.audio))
+        if not source.muted:
+            refs.append((source.id, f"sources[{i}].audio.path", source.audio))
     if scene.ambience is not None and scene.ambience.audio is not None:
         refs.append(("<ambience>", "ambience.audio.path", scene.ambience.audio))
     for key, where, ref in refs:
         gain = 10.0 ** (ref.gain_db / 20.0)
         offset = int(round(ref.offset_s * sr))
-        streamed = _streamable(scene.resolve(ref.path), sr, ref.loop)
-        if streamed:
+        if not ref.in_memory and _streamable(scene.resolve(ref.path), sr, ref.loop):
             clips[key] = FileClip(scene.resolve(ref.path), gain=gain, offset_samples=offset)
             continue
-        try:
-            data, file_notes = read_mono(scene.resolve(ref.path), sr,
-                                         max_duration_s=ref.offset_s + scene.duration_s)
-        except See2SoundError as exc:
-            raise See2SoundError(f"{where}: {exc}") from None
-        notes.extend(file_notes)
+        data = ref_samples(scene, ref, sr, where, notes)
         clips[key] = Clip(data, sr, gain=gain, loop=ref.loop, offset_samples=offset)
     return clips
+
+
+def ref_samples(scene: Scene, ref: AudioRef, sr: int, where: str, notes: list[str]) -> np.ndarray:
+    """The sound an AudioRef holds or names, mono float32 at ``sr``, up to ``offset_s + duration_s`` long."""
+    if ref.in_memory:
+        return resample(ref.samples, ref.sample_rate, sr).astype(np.float32, copy=False)
+    try:
+        data, file_notes = read_mono(scene.resolve(ref.path), sr, max_duration_s=ref.offset_s + scene.duration_s)
+    except See2SoundError as exc:
+        raise See2SoundError(f"{where}: {exc}") from None
+    notes.extend(file_notes)
+    return data
 
 
 #: Files longer than this, mono, at the render's rate and played once, are read as needed.
@@ -250,24 +218,24 @@ class _Plan:
     def __init__(self, options: RenderOptions, hrtf: HRTF | None, room: Room | None):
         self.options = options
         self.sr = options.sample_rate
-        self.fmt = options.format
+        self.output = options.output
         self.hrtf = hrtf
         self.room = room
-        lead = (hrtf.length if self.fmt == "binaural" else 2 * LEAD_IN_SAMPLES)
+        lead = (hrtf.length if self.output.is_binaural else 2 * LEAD_IN_SAMPLES)
         n_fft = 2048 if lead <= 1024 else int(2 ** math.ceil(math.log2(2 * lead)))
-        self.channels = CHANNELS[self.fmt]
+        self.channels = self.output.channels
         self.engine = BlockEngine(self.channels, n_fft, n_fft - lead)
         self.freqs = np.fft.rfftfreq(n_fft, 1.0 / self.sr)
         self.lead_phasor = delay_phasors(np.array(LEAD_IN_SAMPLES, dtype=np.float64), n_fft)
         self.direct: list[VirtualSource] = []
         self.reflections: list[VirtualSource] = []
         self.reverb_sends: list[Signal] = []
-        self.layout = LAYOUTS.get(self.fmt)
+        self.layout = self.output.layout
 
     # --- how a direction reaches the output ---------------------------------
 
     def _pan(self, directions: np.ndarray) -> np.ndarray:
-        if self.fmt == "foa":
+        if self.output.is_ambisonic:
             return ambisonics.encode_gains(directions)
         return vbap_gains(self.layout, directions)
 
@@ -291,7 +259,7 @@ class _Plan:
             shaped = air_absorption_gain(self.freqs, distances) * self.lead_phasor
             return shaped[:, None, :].astype(np.complex64)
 
-        if self.fmt == "binaural":
+        if self.output.is_binaural:
             return VirtualSource(signal, filters=filters, still=path.is_still)
         if air and np.max(path.distances_m) * air_absorption_db(10000.0) >= AUDIBLE_AIR_DB:
             return VirtualSource(signal, gains=gains, prefilter=through_air, still=path.is_still)
@@ -336,7 +304,7 @@ class _Plan:
         sr = self.sr
         room = self.room
         count = 1 if room.size_m is None else 6
-        to_foa = self.fmt == "binaural"
+        to_foa = self.output.is_binaural
         pan = ambisonics.encode_gains if to_foa else self._pan
 
         for m in range(count):
@@ -361,14 +329,14 @@ class _Plan:
 
     def _room_filters(self):
         """(decoder for the FOA reflections bus or None, OverlapAdd for the tail or None)."""
-        decoder_irs = ambisonics.binaural_decoder(self.hrtf) if self.fmt == "binaural" else None
+        decoder_irs = ambisonics.binaural_decoder(self.hrtf) if self.output.is_binaural else None
         decoder = OverlapAdd(decoder_irs) if decoder_irs is not None and self.reflections else None
         if not self.reverb_sends:
             return decoder, None
         tail = diffuse_tail_foa(self.room, self.sr)
-        if self.fmt == "binaural":
+        if self.output.is_binaural:
             tail = np.stack([sps.oaconvolve(tail, decoder_irs[:, ear], axes=-1).sum(0) for ear in range(2)])
-        elif self.fmt != "foa":
+        elif not self.output.is_ambisonic:
             # Independent decays per loudspeaker: the same envelope, uncorrelated fine structure.
             speakers = self.layout.speakers
             noise = np.concatenate([diffuse_tail_foa(self.room, self.sr, seed=k + 1)[:1]
@@ -388,7 +356,7 @@ class _Plan:
             lfe_sos = sps.butter(4, LFE_CUTOFF_HZ, fs=self.sr, output="sos")
             lfe = [lfe_sos, np.zeros((lfe_sos.shape[0], 2))]
         main_sources = self.direct + ([] if foa_engine is not None else self.reflections)
-        fade = max(1, int(EDGE_FADE_S * self.sr))
+        fade = max(1, int(RENDER_EDGE_FADE_S * self.sr))
         for b0 in range(0, n_blocks, BLOCKS_PER_CHUNK):
             nb = min(BLOCKS_PER_CHUNK, n_blocks - b0)
             t0 = b0 * B
@@ -420,20 +388,22 @@ def _edge_fade(y: np.ndarray, t0: int, n: int, fade: int) -> None:
 
 
 def _seed(text: str) -> int:
-    """A stable seed from a string (Python's hash() changes between runs)."""
-    return int.from_bytes(text.encode("utf-8")[:8].ljust(8, b"\0"), "little") % (2 ** 31)
+    """A stable seed from the whole of a string (Python's hash() changes between runs)."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little") % (2 ** 31)
 
 
-def _measure(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | None) -> float:
-    fmt, sr = options.format, options.sample_rate
-    if fmt == "foa":
+def measure_loudness(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | None) -> float:
+    """Integrated loudness (LUFS) of a render, measured as its format says (channels or a binaural decode)."""
+    output, sr = options.output, options.sample_rate
+    if output.loudness_on == "binaural decode":
+        hrtf = hrtf or HRTF.load(options.hrtf, sr)
         decoder = OverlapAdd(ambisonics.binaural_decoder(hrtf))
         meter = loudness.LoudnessMeter(sr, 2)
         for start in range(0, audio.shape[-1], loudness.CHUNK):
             meter.feed(decoder.process(np.asarray(audio[:, start:start + loudness.CHUNK])))
         return meter.result()
-    weights = loudness.channel_weights(list(LAYOUTS[fmt].azimuths_deg)) if fmt in LAYOUTS else None
-    return loudness.integrated_loudness(audio, sr, weights)
+    weights = output.loudness_weights
+    return loudness.integrated_loudness(audio, sr, weights and loudness.channel_weights(weights))
 
 
 def master(audio: np.ndarray, options: RenderOptions, report: RenderReport) -> None:
@@ -441,9 +411,10 @@ def master(audio: np.ndarray, options: RenderOptions, report: RenderReport) -> N
 
     Fills in the report's measured loudness and true peak.
     """
-    hrtf = HRTF.load(options.hrtf, options.sample_rate) if options.format == "foa" else None
-    if options.format == "foa":
-        report.measured_on = "binaural decode of the FOA output (virtual cube through the HRTF)"
+    decoded = options.output.loudness_on == "binaural decode"
+    hrtf = HRTF.load(options.hrtf, options.sample_rate) if decoded else None
+    if decoded:
+        report.measured_on = f"binaural decode of the {options.format} output (virtual cube through the HRTF)"
     sr, ceiling = options.sample_rate, options.true_peak_dbtp
 
     def limit() -> None:
@@ -451,7 +422,7 @@ def master(audio: np.ndarray, options: RenderOptions, report: RenderReport) -> N
             reduction = loudness.limit_true_peak(audio, sr, ceiling - 0.05)
             report.limiter_db = max(report.limiter_db, reduction)
 
-    measured = _measure(audio, options, hrtf)
+    measured = measure_loudness(audio, options, hrtf)
     if options.loudness_lufs is not None and not math.isfinite(measured):
         report.notes.append("output is silent: loudness not normalised")
     elif options.loudness_lufs is not None:
@@ -460,14 +431,14 @@ def master(audio: np.ndarray, options: RenderOptions, report: RenderReport) -> N
             _scale(audio, 10.0 ** (gain_db / 20.0))
             report.gain_db += gain_db
             limit()
-            measured = _measure(audio, options, hrtf)
+            measured = measure_loudness(audio, options, hrtf)
             gain_db = options.loudness_lufs - measured
             if report.limiter_db == 0.0 or gain_db < 0.1:
                 break
     else:
         limit()
         if report.limiter_db > 0.0:
-            measured = _measure(audio, options, hrtf)
+            measured = measure_loudness(audio, options, hrtf)
     report.loudness_lufs = measured
     report.true_peak_dbtp = loudness.true_peak_dbtp(audio)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from ..errors import See2SoundError
+from ..errors import ParameterError
 from ..scene import Scene
 from .distance import SPEED_OF_SOUND_M_S
 
@@ -80,7 +80,7 @@ def choose_room(name: str, scene: Scene) -> Room | None:
     if name == "none":
         return None
     if name not in ROOMS:
-        raise See2SoundError(f"--room: unknown room {name!r} (choose from {', '.join(ROOM_CHOICES)})")
+        raise ParameterError("room", f"unknown room {name!r} (choose from {', '.join(ROOM_CHOICES)})")
     return ROOMS[name]
 
 

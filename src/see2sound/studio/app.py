@@ -10,6 +10,7 @@
 ``GET /api/jobs/{id}/picture``              the picture the sources were found in (PNG)
 ``DELETE /api/jobs/{id}``                   forget a finished job and its files
 ``GET /api/library?q=WORDS``                sounds a source can be given (keys for ``sound.choice``)
+``GET /api/components``                    the registered detectors, depth, sounds, renderers and formats
 =========================================  ==================================================
 
 Safety: request bodies are limited (uploads ``max_upload_mb``, default 50
@@ -35,7 +36,10 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from ..errors import See2SoundError
+from ..errors import MissingExtraError, See2SoundError
+from ..formats import FORMATS as FORMATS_REGISTRY
+from ..pipeline import Pipeline
+from ..registry import list_components
 from ..scene import Scene
 from ..sound import load_libraries
 from .edits import apply_edits, search
@@ -124,18 +128,23 @@ async def _send_json(send, status: int, body: dict) -> None:
 
 
 def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, workers: int = 2,
-               libraries: tuple[str, ...] = (), allowed_hosts: tuple[str, ...] | None = None):
-    """The studio as an ASGI app (jobs in ``data_dir``). ``allowed_hosts``: Host names accepted (None: any)."""
+               libraries: tuple[str, ...] = (), allowed_hosts: tuple[str, ...] | None = None,
+               detector: str = "ensemble"):
+    """The studio as an ASGI app (jobs in ``data_dir``). ``allowed_hosts``: Host names accepted (None: any).
+
+    ``detector``: any registered detector's name, for the pictures of every job.
+    """
     try:
         from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
         from fastapi.exceptions import RequestValidationError
         from fastapi.responses import FileResponse, JSONResponse
         from fastapi.staticfiles import StaticFiles
     except ImportError:
-        raise See2SoundError('the studio needs its optional packages: pip install "see2sound[studio]"') from None
+        raise MissingExtraError("the studio", "studio") from None
 
     store = JobStore(data_dir)
-    runner = Runner(store, workers=workers, libraries=libraries)
+    runner = Runner(store, workers=workers, libraries=libraries,
+                    pipeline=Pipeline.from_preset("offline", detector=detector, libraries=tuple(libraries)))
     library = load_libraries(tuple(libraries))
     upload_limit = int(max_upload_mb * 1024 * 1024)
     incoming = store.root / "incoming"
@@ -311,6 +320,14 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
         if path is None:
             raise HTTPException(404, "the job has no picture")
         return FileResponse(path, media_type="image/png")
+
+    @app.get("/api/components", summary="The registered components and output formats")
+    def get_components():
+        return {"components": {kind: [{"name": n, "summary": text} for n, text in entries]
+                               for kind, entries in list_components().items()},
+                "formats": [{"name": f.name, "channels": f.channels, "labels": list(f.labels)}
+                            for f in FORMATS_REGISTRY.values()],
+                "pipeline": runner.pipeline.describe()}
 
     @app.get("/api/library", summary="Sounds a source can be given: use a result's key as sound.choice")
     def get_library(q: str = Query("", max_length=200)):

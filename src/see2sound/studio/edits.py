@@ -78,10 +78,7 @@ def apply_edits(stored: Scene, incoming: dict, library: SoundLibrary, stems: Pat
         if old.audio is not None and new.audio is not None:
             old.audio.gain_db = round(min(max(_number(new.audio.gain_db, f"{where}.audio.gain_db"),
                                               GAIN_RANGE_DB[0]), GAIN_RANGE_DB[1]), 2)
-        muted = new.extra.get("muted", False)
-        if not isinstance(muted, bool):
-            raise See2SoundError(f"{where}.muted: expected true or false")
-        old.extra["muted"] = muted
+        old.muted = new.muted  # a bool: Scene.from_dict checked it
         wanted = (new.sound or {}).get("choice")
         if wanted is not None and wanted != (old.sound or {}).get("choice"):
             _swap(stored, old, wanted, library, stems, seed=seed, sample_rate=sample_rate, where=where)

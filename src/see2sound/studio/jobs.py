@@ -14,7 +14,7 @@ worker runs a job).
 
 Contents
 --------
-Runner, JobOptions, FORMATS, audible
+Runner, JobOptions, FORMATS
 """
 
 from __future__ import annotations
@@ -29,15 +29,18 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import See2SoundError
+from ..formats import FORMATS as REGISTERED_FORMATS
 from ..io.audio import write_audio
 from ..io.files import atomic_output
+from ..pipeline import AnalysisOptions, Pipeline, SoundOptions
 from ..scene import Scene
 from ..spatial import RenderOptions
+from ..spatial.renderer import render_scene
 from .store import JobStore
 
 log = logging.getLogger("see2sound.studio")
 
-FORMATS = ("binaural", "foa", "stereo", "5.1", "7.1")
+FORMATS = tuple(REGISTERED_FORMATS)
 PREVIEW = "binaural"
 PICTURE_MAX_SIDE = 1280
 #: How much of a job's progress each stage stands for.
@@ -70,19 +73,15 @@ class JobOptions:
         return asdict(self)
 
 
-def audible(scene: Scene) -> Scene:
-    """The scene without its muted sources (``"muted": true``, a studio key kept in the file)."""
-    copy = Scene.from_dict(scene.to_dict(), base_dir=scene.base_dir)
-    copy.sources = [s for s in copy.sources if not s.extra.get("muted")]
-    return copy
-
-
 class Runner:
     """Runs jobs on ``workers`` threads; renders results on request."""
 
-    def __init__(self, store: JobStore, *, workers: int = 2, libraries: tuple[str, ...] = ()):
+    def __init__(self, store: JobStore, *, workers: int = 2, libraries: tuple[str, ...] = (),
+                 pipeline: Pipeline | None = None):
         self.store = store
         self.libraries = tuple(libraries)
+        #: One pipeline for every job (its components are made once): pictures and videos alike.
+        self.pipeline = pipeline or Pipeline.from_preset("offline", libraries=self.libraries)
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="see2sound-job")
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -130,23 +129,14 @@ class Runner:
         options = JobOptions(**job.options)
         source = folder / job.input
         scene_path = folder / "scene.json"
-        step = self._progress(job_id)
-        render_options = RenderOptions(format=PREVIEW, sample_rate=options.sample_rate)
-        if job.kind == "video":
-            from ..video import render_video_audio
-
-            audio, _, scene, _, _ = render_video_audio(
-                source, render_options, seed=options.seed, libraries=self.libraries, stems_dir=folder / "stems",
-                scene_path=scene_path, hfov_deg=options.hfov_deg, max_sources=options.max_sources, progress=step)
-            picture = _first_frame(source)
-        else:
-            from ..pipeline import render
-
-            result = render(source, format=PREVIEW, duration_s=options.duration_s, seed=options.seed,
-                            hfov_deg=options.hfov_deg, max_sources=options.max_sources, libraries=self.libraries,
-                            stems_dir=folder / "stems", scene_path=scene_path, sample_rate=options.sample_rate,
-                            progress=step)
-            audio, scene, picture = result.audio, result.scene, result.analysis.picture.rgb
+        result = self.pipeline.run(
+            source, options=RenderOptions(format=PREVIEW, sample_rate=options.sample_rate),
+            analysis=AnalysisOptions(hfov_deg=options.hfov_deg, max_sources=options.max_sources,
+                                     duration_s=options.duration_s),
+            sounds=SoundOptions(seed=options.seed), stems_dir=folder / "stems", scene_path=scene_path,
+            progress=self._progress(job_id))
+        audio, scene = result.audio, result.scene
+        picture = _first_frame(source) if result.analysis is None else result.analysis.picture.rgb
         _save_picture(picture, folder / "picture.png")
         scene.input["path"] = job.input
         scene.save(scene_path)
@@ -157,12 +147,11 @@ class Runner:
         self._render(job_id, folder, PREVIEW)
 
     def _render(self, job_id: str, folder: Path, fmt: str) -> Path:
-        from ..spatial.renderer import render_scene
-
         job = self.store.get(job_id)
         options = JobOptions(**job.options)
-        scene = audible(Scene.load(folder / "scene.json"))
-        audio, _ = render_scene(scene, RenderOptions(format=fmt, sample_rate=options.sample_rate))
+        scene = Scene.load(folder / "scene.json")  # muted sources stay silent: the renderer honours them
+        audio, _ = render_scene(scene, RenderOptions(format=fmt, sample_rate=options.sample_rate),
+                                renderer=self.pipeline.renderer)
         path = folder / "results" / f"{fmt}.wav"
         write_audio(path, audio, options.sample_rate, fmt)
         return path

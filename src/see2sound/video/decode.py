@@ -19,7 +19,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..errors import See2SoundError
+from ..errors import MissingExtraError, See2SoundError
 
 ANALYSIS_MAX_SIDE = 1280
 
@@ -28,7 +28,7 @@ def _av():
     try:
         import av
     except ImportError:
-        raise See2SoundError('video needs the optional packages: pip install "see2sound[video]"') from None
+        raise MissingExtraError("video", "video") from None
     return av
 
 

@@ -28,24 +28,23 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import See2SoundError
+from ..errors import ParameterError, See2SoundError
+from ..formats import get_format
 from ..io import mp4
 from ..io.files import atomic_output
 
 CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".m4v": "mp4"}
 MP4_VIDEO_CODECS = {"h264", "hevc", "av1", "vp9", "mpeg4", "mjpeg"}
 KEEP = ("track", "mix", "drop")
-AAC_LAYOUTS = {2: "stereo", 6: "5.1", 8: "7.1"}
 
 
 def _audio_codec(fmt: str, container: str) -> tuple[str, str, dict]:
-    """(codec, layout, options) for the spatial audio stream."""
-    if fmt == "foa":
-        if container == "mov":
-            return "pcm_s24le", "4.0", {}
-        return "libopus", "ambisonic 1", {"mapping_family": "2"}
-    channels = {"binaural": 2, "stereo": 2, "5.1": 6, "7.1": 8}[fmt]
-    return "aac", AAC_LAYOUTS[channels], {}
+    """(codec, layout, options) for the spatial audio stream (from the format's registered encoder)."""
+    output = get_format(fmt)
+    encoder = output.encoders.get(container)
+    if encoder is None:
+        raise ParameterError("format", f"{fmt} cannot be carried in {container.upper()}; write .wav or .flac")
+    return encoder.codec, encoder.layout, dict(encoder.options)
 
 
 def _original_audio(av, path: Path, sample_rate: int, n: int) -> np.ndarray | None:
@@ -80,7 +79,7 @@ def mux(video_path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt:
     if container_kind is None:
         raise See2SoundError(f"{out_path}: video output must end in .mp4 or .mov")
     if keep_original not in KEEP:
-        raise See2SoundError(f"--keep-original: choose from {', '.join(KEEP)}")
+        raise ParameterError("keep_original", f"choose from {', '.join(KEEP)}")
     codec, layout, options = _audio_codec(fmt, container_kind)
     with av.open(str(video_path)) as source:
         vin = source.streams.video[0]
@@ -93,15 +92,16 @@ def mux(video_path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt:
         else:
             audio = np.array(audio[:, :n], dtype=np.float32)  # a copy: the caller's audio stays as it was
             audio = np.pad(audio, ((0, 0), (0, max(0, n - audio.shape[1]))))
-            if fmt == "foa":
+            if get_format(fmt).is_ambisonic:
                 audio[0] += 0.5 * original
             else:
                 audio[:2] += 0.5 * original / math.sqrt(2)
     with atomic_output(out_path) as tmp:
         _write(av, Path(video_path), audio, n, sample_rate, tmp, container_kind, codec, layout, options,
                keep_original == "track", notes, progress)
-        if fmt == "foa" or spherical:
-            mp4.add_spatial_metadata(tmp, ambisonic=fmt == "foa", spherical=spherical)
+        ambisonic = get_format(fmt).is_ambisonic
+        if ambisonic or spherical:
+            mp4.add_spatial_metadata(tmp, ambisonic=ambisonic, spherical=spherical)
 
 
 def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, layout, options, keep_track,

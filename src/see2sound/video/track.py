@@ -20,7 +20,7 @@
 
 Contents
 --------
-analyze_video, Segment
+analyze_video, Shot
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.signal import savgol_filter
 
-from ..errors import See2SoundError
-from ..scene import Ambience, Keyframe, Position, Scene, Source
+from ..errors import MissingExtraError, ParameterError, See2SoundError
+from ..scene import Ambience, Keyframe, Position, Scene, Segment, Source
 from ..vision.ambience import classify_ambience
 from ..vision.camera import camera_for
 from ..vision.detect.ensemble import Ensemble
-from ..vision.distance import estimate_distance
-from ..vision.sources import EMITTER_FROM_TOP
+from ..vision.depth.priors import estimate_distance
+from ..vision.sources import EMITTER_FROM_TOP, level_at_listener_db, source_id
 from ..vision.vocabulary import KINDS, is_sounding
 from .decode import VideoInfo, analysis_frames, probe
 
@@ -60,7 +60,7 @@ DEFAULT_RATE_HZ = 5.0
 
 
 @dataclass
-class Segment:
+class Shot:
     """A shot between two cuts, and its ambience."""
 
     start_s: float
@@ -105,16 +105,16 @@ def analyze_video(path, *, rate_hz: float = DEFAULT_RATE_HZ, hfov_deg: float | N
     try:
         import supervision as sv
     except ImportError:
-        raise See2SoundError('video needs the optional packages: pip install "see2sound[video]"') from None
+        raise MissingExtraError("video", "video") from None
     if not (math.isfinite(rate_hz) and 0.5 <= rate_hz <= 30):
-        raise See2SoundError(f"--analysis-rate: must be from 0.5 to 30 per second, got {rate_hz:g}")
+        raise ParameterError("analysis_rate_hz", f"must be from 0.5 to 30 per second, got {rate_hz:g}")
     info = probe(path)
     camera = None
     detector = Ensemble(flip=False, tiles=False, threshold=DETECTION_THRESHOLD)
     labels = sorted(KINDS)
     label_id = {label: i for i, label in enumerate(labels)}
     tracks: dict[tuple[int, int], _Track] = {}
-    segments: list[Segment] = []
+    segments: list[Shot] = []
     shot, tracker, previous, shot_labels, shot_picture = 0, _tracker(rate_hz), None, [], None
     scale = 1.0
     for t, rgb in analysis_frames(path, rate_hz, progress=progress, duration_s=info.duration_s):
@@ -156,18 +156,18 @@ def analyze_video(path, *, rate_hz: float = DEFAULT_RATE_HZ, hfov_deg: float | N
                "fps": round(info.fps, 3)},
         camera=camera.to_json(),
         ambience=Ambience(kind=main.kind, confidence=round(main.confidence, 3)),
-        extra={"segments": [{"start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3), "ambience": s.kind}
-                            for s in segments]} if len(segments) > 1 else {},
+        segments=[Segment(round(s.start_s, 3), round(s.end_s, 3), s.kind) for s in segments]
+        if len(segments) > 1 else [],
     )
     if len(segments) > 1:
         notes.append(f"{len(segments) - 1} scene cut(s) found; tracks restart and the ambience follows each shot")
     return scene, info, notes
 
 
-def _close_segment(segments: list[Segment], end_s: float, picture, labels: list[str]) -> Segment:
+def _close_segment(segments: list[Shot], end_s: float, picture, labels: list[str]) -> Shot:
     start = segments[-1].end_s if segments else 0.0
     kind, confidence = ("outdoor-nature", 0.25) if picture is None else classify_ambience(picture, labels)[:2]
-    return Segment(start, end_s, kind, confidence)
+    return Shot(start, end_s, kind, confidence)
 
 
 def _rejoin(tracks: list[_Track]) -> list[_Track]:
@@ -222,7 +222,9 @@ def _sources(tracks: dict, camera, duration_s: float, max_sources: int) -> tuple
         if len(track.times) >= 5:
             window = min(len(track.times) - (1 - len(track.times) % 2), 7)
             az, el, dist = (savgol_filter(x, window, 2) for x in (az, el, dist))
-        level = (kind.sound or 0) - 20 * np.mean(dist) / np.log(10) + 10 * np.log10(np.mean(track.scores))
+        # Ranked as a still's source at the track's typical distance, plus 3 dB per doubling of its
+        # detections: a track seen for long is more surely there and heard for longer.
+        level = level_at_listener_db(label, float(np.exp(np.mean(dist))), float(np.mean(track.scores)))
         ranked.append((level + 3 * np.log2(len(track.times)), track, az, el, np.exp(dist)))
     if parked:
         notes.append(f"{parked} vehicle(s) never moved: parked, so silent")
@@ -233,8 +235,6 @@ def _sources(tracks: dict, camera, duration_s: float, max_sources: int) -> tuple
     sources = []
     for _, track, az, el, dist in ranked[:max_sources]:
         label = track.label
-        slug = label.replace(" ", "-")
-        counts[slug] = counts.get(slug, 0) + 1
         times = np.array(track.times)
         frames = [Keyframe(round(float(t), 3), round(float((a + 180) % 360 - 180), 2),
                            round(float(np.clip(e, -90, 90)), 2), round(float(np.clip(d, 0.3, 300)), 2))
@@ -242,11 +242,11 @@ def _sources(tracks: dict, camera, duration_s: float, max_sources: int) -> tuple
         first = frames[0]
         start, end = max(0.0, times[0] - FADE_S), min(duration_s, times[-1] + FADE_S)
         sources.append(Source(
-            id=f"{slug}-{counts[slug]}", label=label, confidence=round(float(np.mean(track.scores)), 3),
+            id=source_id(label, counts), label=label, confidence=round(float(np.mean(track.scores)), 3),
             box=[round(v, 1) for v in track.boxes[0]],
             position=Position(first.azimuth_deg, first.elevation_deg, first.distance_m),
             trajectory=frames if len(frames) > 1 else [],
             sound={"audioset": list(KINDS[label].audioset)} if KINDS[label].audioset else None,
-            extra={"active_s": [round(start, 3), round(end, 3)], "track": list(track.key)},
+            active_s=(round(start, 3), round(end, 3)), extra={"track": list(track.key)},
         ))
     return sources, notes

@@ -1,6 +1,6 @@
 """The vision stage: a picture -> a scene of sound sources, offline.
 
-``analyze(path)`` loads the picture (:mod:`.image`), models its camera
+``analyze_picture(path)`` (behind :func:`see2sound.analyze`) loads the picture (:mod:`.image`), models its camera
 (:mod:`.camera`), detects objects (:mod:`.detect`), places those that make
 sound in 3D with a metric distance (:mod:`.distance`, :mod:`.sources`) and
 decides the ambience (:mod:`.ambience`). :mod:`.overlay` draws the result.
@@ -18,11 +18,11 @@ from ..scene import Ambience, Scene
 from .ambience import classify_ambience
 from .camera import Camera, camera_for
 from .detect import DEFAULT_DETECTOR, Detection, Detector, get_detector
-from .distance import DepthEstimator
+from .depth import DepthEstimator
 from .image import Picture, load_picture
 from .sources import DEFAULT_MAX_SOURCES, choose_sources
 
-__all__ = ["Analysis", "analyze", "analyze_picture"]
+__all__ = ["Analysis", "analyze_picture"]
 
 DEFAULT_DURATION_S = 10.0
 #: An equirectangular panorama is padded by this fraction of its width on each
@@ -62,14 +62,21 @@ def _detect(picture: Picture, camera: Camera, detector: str | Detector) -> list[
 def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, projection: str = "auto",
                     detector: str | Detector = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
                     duration_s: float = DEFAULT_DURATION_S, depth: DepthEstimator | None = None) -> Analysis:
-    """Analyse a picture; see :func:`analyze`."""
+    """Find what in a picture makes sound and place it around the listener (no audio yet).
+
+    ``detector``: a registered detector's name or a
+    :class:`~see2sound.vision.detect.Detector`; ``depth``: a
+    :class:`~see2sound.vision.depth.DepthEstimator` (None: size priors and
+    ground contact). The scene's sources are ranked loudest at the listener
+    first, at most ``max_sources``.
+    """
     path = Path(path)
     picture = load_picture(path)
     camera = camera_for(picture.width, picture.height, hfov_deg=hfov_deg, projection=projection,
                         focal_35mm=picture.focal_35mm, gpano_equirect=picture.gpano_equirect)
     detections = _detect(picture, camera, detector)
-    if depth is not None and hasattr(depth, "prepare"):
-        depth.prepare(picture.rgb, picture.scale)  # a learned depth map, computed once per picture
+    if depth is not None:
+        depth.set_picture(picture.rgb, picture.scale)  # a learned depth map, computed once per picture
     sources = choose_sources(detections, camera, max_sources=max_sources, depth=depth)
     kind, confidence, _ = classify_ambience(picture.rgb, [d.label for d in detections])
     scene = Scene(
@@ -86,33 +93,3 @@ def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, p
     if camera.projection == "equirect" and camera.fov_source == "aspect":
         notes.append(f"{path.name}: 2:1 picture treated as a 360 deg panorama (use --projection perspective if not)")
     return Analysis(scene, picture, camera, detections, notes)
-
-
-def analyze(path: str | os.PathLike, *, hfov_deg: float | None = None, projection: str = "auto",
-            detector: str | Detector = DEFAULT_DETECTOR, max_sources: int = DEFAULT_MAX_SOURCES,
-            duration_s: float = DEFAULT_DURATION_S, depth: DepthEstimator | None = None) -> Scene:
-    """Find what in a picture makes sound and place it around the listener.
-
-    Parameters
-    ----------
-    path : the picture (JPEG, PNG, WebP, TIFF, GIF, BMP ...)
-    hfov_deg : horizontal field of view; default from EXIF, else 65 deg
-    projection : ``auto``, ``perspective`` or ``equirect`` (360 deg panorama)
-    detector : a name from :data:`see2sound.vision.detect.DETECTORS`, or a Detector
-    max_sources : at most this many sources
-    duration_s : the scene's length
-    depth : a :class:`~see2sound.vision.distance.DepthEstimator` (learned
-        depth); by default distances come from size priors and ground contact
-
-    Returns
-    -------
-    Scene with sources (no audio yet), camera, input and ambience.
-
-    Examples
-    --------
-    >>> scene = see2sound.analyze("street.jpg", hfov_deg=60)   # doctest: +SKIP
-    >>> [(s.label, round(s.position.azimuth_deg)) for s in scene.sources]   # doctest: +SKIP
-    [('bus', 2), ('person', 21), ('person', -17)]
-    """
-    return analyze_picture(path, hfov_deg=hfov_deg, projection=projection, detector=detector,
-                           max_sources=max_sources, duration_s=duration_s, depth=depth).scene

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import See2SoundError
+from ..errors import ParameterError
 
 #: A typical phone main camera (26 mm equivalent) sees ~65-70 deg across.
 DEFAULT_HFOV_DEG = 65.0
@@ -84,7 +84,7 @@ def camera_for(width: int, height: int, *, hfov_deg: float | None = None, projec
     XMP GPano says so or the picture is 2:1).
     """
     if projection not in ("auto", "perspective", "equirect"):
-        raise See2SoundError(f"--projection: unknown projection {projection!r} (auto, perspective, equirect)")
+        raise ParameterError("projection", f"unknown projection {projection!r} (auto, perspective, equirect)")
     if projection == "auto":
         two_to_one = abs(width / height - 2.0) <= 2.0 * EQUIRECT_ASPECT_TOLERANCE
         projection = "equirect" if gpano_equirect or two_to_one else "perspective"
@@ -95,7 +95,7 @@ def camera_for(width: int, height: int, *, hfov_deg: float | None = None, projec
         return Camera(width, height, "equirect", 360.0, source or "user")
     if hfov_deg is not None:
         if not (isinstance(hfov_deg, (int, float)) and 1.0 <= hfov_deg <= 179.0):
-            raise See2SoundError(f"--hfov: must be between 1 and 179 degrees, got {hfov_deg}")
+            raise ParameterError("hfov_deg", f"must be between 1 and 179 degrees, got {hfov_deg}")
         return Camera(width, height, "perspective", float(hfov_deg), "user")
     if focal_35mm:
         return Camera(width, height, "perspective", hfov_from_35mm(focal_35mm, width, height), "exif")

@@ -27,7 +27,8 @@ import numpy as np
 from ..scene import Position, Source
 from .camera import Camera
 from .detect import Detection
-from .distance import DepthEstimator, estimate_distance
+from .depth import DepthEstimator
+from .depth.priors import estimate_distance
 from .vocabulary import KINDS, is_sounding
 
 DEFAULT_MAX_SOURCES = 6
@@ -53,9 +54,26 @@ class Candidate:
 
     @property
     def level_db(self) -> float:
-        kind = KINDS[self.label]
-        return (kind.sound or 0.0) - 20 * math.log10(max(self.distance_m, 0.5)) \
-            + 10 * math.log10(max(self.confidence, 1e-3)) + 10 * math.log10(self.members)
+        return level_at_listener_db(self.label, self.distance_m, self.confidence, self.members)
+
+
+def level_at_listener_db(label: str, distance_m: float, confidence: float, members: int = 1) -> float:
+    """How loud a source would be at the listener, for ranking (stills and video alike).
+
+    Its label's typical level at 1 m, minus 20 log10(distance) (distances
+    under 0.5 m count as 0.5 m), plus 10 log10(confidence) and
+    10 log10(members) for a crowd.
+    """
+    kind = KINDS[label]
+    return (kind.sound or 0.0) - 20 * math.log10(max(distance_m, 0.5)) \
+        + 10 * math.log10(max(confidence, 1e-3)) + 10 * math.log10(members)
+
+
+def source_id(label: str, counts: dict[str, int]) -> str:
+    """A stable id from a label and its rank among sources of that label (``dog-1``); counts what it hands out."""
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "source"
+    counts[slug] = counts.get(slug, 0) + 1
+    return f"{slug}-{counts[slug]}"
 
 
 def emitter_point(det: Detection) -> tuple[float, float]:
@@ -79,8 +97,7 @@ def _candidate(det: Detection, camera: Camera, depth: DepthEstimator | None = No
     az, el = camera.direction([u], [v])
     learned = None
     if depth is not None:
-        learned = depth.distance_m(det.box, camera) if det.mask is None else \
-            depth.distance_m(det.box, camera, mask=det.mask)
+        learned = depth.distance_m(det.box, camera, label=det.label, mask=det.mask)
     if learned is not None and np.isfinite(learned) and learned > 0:
         distance, method = float(learned), getattr(depth, "method", type(depth).__name__)
     else:
@@ -132,11 +149,9 @@ def choose_sources(detections: list[Detection], camera: Camera, max_sources: int
     counts: dict[str, int] = {}
     sources = []
     for c in candidates[:max_sources]:
-        slug = re.sub(r"[^a-z0-9]+", "-", c.label.lower()).strip("-")
-        counts[slug] = counts.get(slug, 0) + 1
         kind = KINDS[c.label]
         sources.append(Source(
-            id=f"{slug}-{counts[slug]}",
+            id=source_id(c.label, counts),
             label=c.label,
             confidence=round(c.confidence, 3),
             box=[round(v, 1) for v in c.box],
@@ -144,6 +159,6 @@ def choose_sources(detections: list[Detection], camera: Camera, max_sources: int
                               extra={"distance_method": c.distance_method}),
             sound={"audioset": list(kind.audioset)} if kind.audioset else None,
             spread_deg=round(c.spread_deg, 1),
-            extra={"people": c.members} if c.label == "crowd" else {},
+            people=c.members if c.label == "crowd" else None,
         ))
     return sources

@@ -1,39 +1,28 @@
-"""Object detectors behind one interface, chosen by name (``--detector``).
+"""Object detectors behind one interface, chosen by name (``detector=``).
 
-A new detector is one module with a class that has ``name``, ``labels``
-(vocabulary labels it can return) and ``detect(rgb) -> list[Detection]``,
-registered in :data:`DETECTORS`.
+A new detector is a class with ``name``, ``labels`` (vocabulary labels it
+can return) and ``detect(rgb) -> list[Detection]``, registered as a
+component of kind ``detectors`` (:mod:`see2sound.registry`): built in are
+``ensemble`` (default), ``ssd``, ``nanodet`` and ``sam-clip`` (quality mode).
 """
 
 from __future__ import annotations
 
 import functools
 
-from ...errors import See2SoundError
+from ...registry import create
 from .base import Detection, Detector
 
-DETECTORS = {
-    "ensemble": ("see2sound.vision.detect.ensemble", "Ensemble"),
-    "ssd": ("see2sound.vision.detect.ssd", "SSDOpenImages"),
-    "nanodet": ("see2sound.vision.detect.nanodet", "NanoDetCOCO"),
-    # quality mode (pip install "see2sound[hub]"): SAM masks named by CLIP
-    "sam-clip": ("see2sound.hub.regions", "SamClipDetector"),
-}
 DEFAULT_DETECTOR = "ensemble"
 
-__all__ = ["DETECTORS", "DEFAULT_DETECTOR", "Detection", "Detector", "get_detector"]
+__all__ = ["DEFAULT_DETECTOR", "Detection", "Detector", "get_detector"]
 
 
 def get_detector(name: str | Detector = DEFAULT_DETECTOR) -> Detector:
-    """The detector registered under ``name``, loaded once per process (a Detector is returned as it is)."""
+    """The detector registered under ``name``, made once per process (a Detector is returned as it is)."""
     return name if not isinstance(name, str) else _registered(name)
 
 
 @functools.lru_cache(maxsize=4)
 def _registered(name: str) -> Detector:
-    if name not in DETECTORS:
-        raise See2SoundError(f"--detector: unknown detector {name!r} (choose from {', '.join(DETECTORS)})")
-    import importlib
-
-    module, cls = DETECTORS[name]
-    return getattr(importlib.import_module(module), cls)()
+    return create("detectors", name)

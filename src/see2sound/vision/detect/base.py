@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from ...registry import Component
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,16 @@ class Detection:
         return replace(self, box=(nx0, y0, nx1, y1), mask=mask)
 
 
-class Detector(Protocol):
-    """A detector: RGB uint8 [shape=(h, w, 3)] in, detections in its pixels out."""
+@runtime_checkable
+class Detector(Component, Protocol):
+    """A detector: RGB uint8 [shape=(h, w, 3)] in, detections in its pixels out.
+
+    ``labels``: the vocabulary labels it can return
+    (:mod:`see2sound.vision.vocabulary`). Subclass it to inherit the no-op
+    ``prepare()`` and ``release()``; register it with
+    ``see2sound.register("detectors", NAME)`` or an entry point in
+    ``see2sound.detectors``.
+    """
 
     name: str
     labels: frozenset[str]

@@ -59,7 +59,7 @@ def _compatible(a: str, b: str) -> bool:
     return a == b or b in REFINES.get(a, ()) or a in REFINES.get(b, ())
 
 
-class Ensemble:
+class Ensemble(Detector):
     """Fuses ``members`` (default: SSD Open Images + NanoDet COCO) over TTA views."""
 
     name = "ensemble"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..vocabulary import COCO80
-from .base import Detection, nms, resize, session
+from .base import Detection, Detector, nms, resize, session
 
 INPUT = 416
 STRIDES = (8, 16, 32)
@@ -25,7 +25,7 @@ MEAN_BGR = np.array([103.53, 116.28, 123.675], dtype=np.float32).reshape(3, 1, 1
 STD_BGR = np.array([57.375, 57.12, 58.395], dtype=np.float32).reshape(3, 1, 1)
 
 
-class NanoDetCOCO:
+class NanoDetCOCO(Detector):
     name = "nanodet"
     labels = frozenset(COCO80)
 

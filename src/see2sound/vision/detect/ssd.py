@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..vocabulary import OIV4_24
-from .base import Detection, nms, resize, session
+from .base import Detection, Detector, nms, resize, session
 
 INPUT = 300
 SCALES = (10.0, 10.0, 5.0, 5.0)  # y, x, h, w
@@ -44,7 +44,7 @@ def ssd_anchors() -> np.ndarray:
     return np.array(anchors, dtype=np.float32)
 
 
-class SSDOpenImages:
+class SSDOpenImages(Detector):
     name = "ssd"
     weight = 0.5  # its vote in the ensemble (see ensemble.py)
     labels = frozenset(label for label in OIV4_24 if label)

@@ -21,7 +21,7 @@ import socket
 
 import numpy as np
 
-from ..errors import See2SoundError
+from .errors import MissingExtraError, ModelUnavailableError
 
 #: ImageNet normalisation, which SAM and Depth Anything were trained with.
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -35,7 +35,7 @@ def require(*names: str):
     try:
         return tuple(importlib.import_module(name) for name in names or ("torch", "transformers"))
     except ImportError:
-        raise See2SoundError('quality mode needs the optional packages: pip install "see2sound[hub]"') from None
+        raise MissingExtraError("quality mode", "hub") from None
 
 
 def device() -> tuple[str, object]:
@@ -113,8 +113,8 @@ def release() -> None:
         torch.cuda.empty_cache()
 
 
-def _unavailable(model_id: str, detail: Exception | None = None) -> See2SoundError:
-    return See2SoundError(
+def _unavailable(model_id: str, detail: Exception | None = None) -> ModelUnavailableError:
+    return ModelUnavailableError(
         f"model {model_id} is not available offline: fetch it once where the hub is reachable "
         f"(huggingface-cli download {model_id}) and keep HF_HOME, or give a local folder"
         + (f" ({detail})" if detail is not None else ""))
@@ -130,4 +130,4 @@ def _from_pretrained(load, model_id: str):
     try:
         return load()
     except Exception as exc:
-        raise See2SoundError(f"model {model_id} could not be downloaded ({exc})") from None
+        raise ModelUnavailableError(f"model {model_id} could not be downloaded ({exc})") from None

@@ -38,10 +38,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..vision.detect.base import Detection, nms
-from ..vision.vocabulary import KINDS
-from . import CLIP_MODELS, SAM_MODELS
-from .runtime import IMAGENET_MEAN, IMAGENET_STD, device, load_model, load_tokenizer, pixels, release, require
+from .base import Detection, Detector, nms
+from ..vocabulary import KINDS
+from ...runtime import IMAGENET_MEAN, IMAGENET_STD, device, load_model, load_tokenizer, pixels, release, require
+
+#: Segment Anything checkpoints (Apache-2.0).
+SAM_MODELS = {
+    "sam-vit-base": "facebook/sam-vit-base",
+    "sam-vit-large": "facebook/sam-vit-large",
+    "sam-vit-huge": "facebook/sam-vit-huge",
+}
+#: CLIP checkpoints (OpenAI, MIT).
+CLIP_MODELS = {
+    "clip-vit-base": "openai/clip-vit-base-patch32",
+    "clip-vit-large": "openai/clip-vit-large-patch14",
+}
 
 #: Names CLIP may give a region that is not an object: such a region is dropped.
 BACKGROUND = ("sky", "road", "street", "wall", "floor", "ceiling", "ground", "grass", "tree", "building",
@@ -57,7 +68,7 @@ NMS_IOU = 0.7
 CONTEXT = 0.1  # the crop shown to CLIP reaches this fraction of the box beyond it
 
 
-class SamClipDetector:
+class SamClipDetector(Detector):
     """A :class:`~see2sound.vision.detect.Detector` whose detections carry masks."""
 
     name = "sam-clip"

@@ -11,38 +11,28 @@ Two estimates, combined in the log domain (errors are proportional):
   d = h / tan(angle). It counts fully once the contact is 5 deg or more
   below the horizon and not at all at the horizon, where it blows up.
 
-A :class:`DepthEstimator` (learned depth, a later issue) can replace both.
+A learned :class:`~see2sound.vision.depth.DepthEstimator` can replace both (``depth=``).
 
 Contents
 --------
-estimate_distance, DepthEstimator, CAMERA_HEIGHT_M
+SizePriors        the default DepthEstimator
+estimate_distance, CAMERA_HEIGHT_M
 """
 
 from __future__ import annotations
 
 import math
-from typing import Protocol
 
 import numpy as np
 
-from .camera import Camera
-from .vocabulary import Kind
+from ..camera import Camera
+from ...registry import Component
+from ..vocabulary import KINDS, Kind
 
 CAMERA_HEIGHT_M = 1.5
 MIN_DISTANCE_M, MAX_DISTANCE_M = 0.3, 300.0
 DEFAULT_DISTANCE_M = 5.0
 EDGE_PX = 2.0
-
-
-class DepthEstimator(Protocol):
-    """Metric distance of the object in ``box`` (original pixels), or None to fall back.
-
-    ``mask`` (keyword, given only for detections that have one) is the
-    object's outline relative to its box, as in :class:`~.detect.Detection`.
-    """
-
-    def distance_m(self, box: tuple[float, float, float, float], camera: Camera,
-                   mask=None) -> float | None: ...
 
 
 def _ray_scale(camera: Camera, u: float, v: float) -> float:
@@ -102,3 +92,18 @@ def estimate_distance(box: tuple[float, float, float, float], kind: Kind, camera
     else:
         distance, method = DEFAULT_DISTANCE_M, "default"
     return float(np.clip(distance, MIN_DISTANCE_M, MAX_DISTANCE_M)), method
+
+
+class SizePriors(Component):
+    """Distances from each class's typical size and where it meets the ground (offline, no model)."""
+
+    name = "priors"
+    method = "size"
+
+    def set_picture(self, rgb: np.ndarray, scale: float) -> None:
+        return None
+
+    def distance_m(self, box: tuple[float, float, float, float], camera: Camera, *, label: str,
+                   mask: np.ndarray | None = None) -> float | None:
+        distance, self.method = estimate_distance(box, KINDS[label], camera)
+        return distance

@@ -7,8 +7,8 @@ in nature, field recording"). Prompts are generated in batches of
 the same sound whatever the batch. A model makes at most ``max_s`` seconds at
 once (47 s for Stable Audio Open 1.0, 10.24 s for AudioLDM 2); the clip is made as long as the scene
 needs up to that, then mixed to mono, resampled to the engine's rate
-(polyphase) and levelled to about -20 dB RMS like the procedural models;
-:func:`see2sound.sound.assign_sounds` loops it when the scene is longer.
+(polyphase) and levelled to about -20 dB RMS like the procedural models,
+and looped when the scene is longer.
 The ambience bed stays procedural.
 
 Licences: Stable Audio Open 1.0 is under the Stability AI Community
@@ -18,7 +18,8 @@ AudioLDM 2 (cvssp/audioldm2) is CC BY-NC-SA 4.0: non-commercial.
 
 Contents
 --------
-SOUND_MODELS, prompt_for, TextToAudio
+TextToAudio    a SoundSource (registered as ``stable-audio-open`` and ``audioldm2``)
+SOUND_MODELS, prompt_for
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import See2SoundError
-from .runtime import device, ensure_available, load_pipeline
+from ..errors import ParameterError
+from ..registry import Component
+from ..runtime import device, ensure_available, load_pipeline, release
+from ..scene import Scene
+from .source import Sound
 
 #: Sound-stage names -> hub ids.
 SOUND_MODELS = {"stable-audio-open": "stabilityai/stable-audio-open-1.0", "audioldm2": "cvssp/audioldm2"}
@@ -60,14 +64,20 @@ def prompt_for(label: str, audioset: tuple[str, ...] | list[str], ambience: str 
     return ", ".join(part for part in (what, where, "field recording") if part)
 
 
-class TextToAudio:
+class TextToAudio(Component):
     """Sounds from a diffusers text-to-audio pipeline (a name of SOUND_MODELS, a hub id, or a folder)."""
+
+    name = "text-to-audio"
 
     def __init__(self, model: str = "stable-audio-open", *, steps: int = 100, guidance: float | None = None,
                  batch_size: int = 4, lazy: bool = False):
         """``guidance``: default the model family's own. ``lazy``: only check now that the model can be
         loaded; load it at the first :meth:`generate` (so that models of earlier stages can be freed first)."""
+        if not (isinstance(steps, int) and 1 <= steps <= 1000):
+            raise ParameterError("sound_steps", f"must be from 1 to 1000, got {steps}")
         self.model_id = SOUND_MODELS.get(model, model)
+        self.name = model
+        self.notes: list[str] = []
         self.steps, self.guidance, self.batch_size = steps, guidance, max(1, batch_size)
         self.family = ""
         self.device, _ = device()
@@ -76,6 +86,42 @@ class TextToAudio:
             ensure_available(self.model_id)
         else:
             self._load()
+
+    def prepare(self) -> None:
+        """Load the pipeline now (otherwise at the first sound)."""
+        self._load()
+
+    def release(self) -> None:
+        """Free the pipeline; it loads again when next needed."""
+        self.pipe = None
+        release()
+
+    def sounds_for(self, scene: Scene, *, seed: int, sample_rate: int) -> dict[str, Sound]:
+        """A generated sound for every source whose label makes sound, all prompts of the scene batched."""
+        from .choose import _rng, intended_audioset, makes_no_sound
+        from .fit import edge_fade, fit
+
+        ambience = scene.ambience.kind if scene.ambience is not None else None
+        todo = []
+        for source in scene.sources:
+            if makes_no_sound(source.label):
+                continue
+            audioset = intended_audioset(source)
+            todo.append((source, audioset, prompt_for(source.label, audioset, ambience),
+                         int(_rng(seed, source.id, "generate").integers(2 ** 31))))
+        if not todo:
+            return {}
+        clips = self.generate([t[2] for t in todo], [t[3] for t in todo], scene.duration_s, sample_rate)
+        out = {}
+        n = max(1, int(round(scene.duration_s * sample_rate)))
+        for (source, audioset, prompt, source_seed), clip in zip(todo, clips):
+            if len(clip) >= n:
+                audio = edge_fade(clip[:n].copy(), sample_rate)
+            else:
+                audio = fit(clip, "loop", scene.duration_s, sample_rate, _rng(seed, source.id, "fit"))
+            out[source.id] = Sound(audio, {"origin": "generated", "audioset": list(audioset), "description": prompt,
+                                           "prompt": prompt, "seed": source_seed, **self.description})
+        return out
 
     def _load(self) -> None:
         if self.pipe is not None:
@@ -97,7 +143,7 @@ class TextToAudio:
             hop = int(np.prod(vocoder.upsample_rates))
             self.max_s = pipe.unet.config.sample_size * pipe.vae_scale_factor * hop / self.model_rate
         else:
-            raise See2SoundError(f"--sound: {self.model_id} is not a Stable Audio or AudioLDM text-to-audio pipeline")
+            raise ParameterError("sound", f"{self.model_id} is not a Stable Audio or AudioLDM text-to-audio pipeline")
         self.pipe = pipe
         if self.guidance is None:
             self.guidance = GUIDANCE[self.family]
@@ -186,3 +232,13 @@ def _call_parameters(pipe) -> set[str]:
     import inspect
 
     return set(inspect.signature(type(pipe).__call__).parameters)
+
+
+def stable_audio_open(*, steps: int = 100, lazy: bool = True) -> TextToAudio:
+    """Stable Audio Open 1.0 (Stability AI Community License; gated on the hub)."""
+    return TextToAudio("stable-audio-open", steps=steps, lazy=lazy)
+
+
+def audioldm2(*, steps: int = 100, lazy: bool = True) -> TextToAudio:
+    """AudioLDM 2 (CC BY-NC-SA 4.0: non-commercial)."""
+    return TextToAudio("audioldm2", steps=steps, lazy=lazy)

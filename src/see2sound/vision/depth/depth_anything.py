@@ -1,4 +1,4 @@
-"""Learned metric depth (Depth Anything V2) as a :class:`~see2sound.vision.distance.DepthEstimator`.
+"""Learned metric depth (Depth Anything V2) as a :class:`~see2sound.vision.depth.DepthEstimator`.
 
 The picture is run once (shorter side resized to 518 px in multiples of 14,
 ImageNet normalisation, as the model was trained); the predicted depth map
@@ -29,9 +29,16 @@ import math
 
 import numpy as np
 
-from ..vision.camera import Camera
-from . import DEPTH_MODELS
-from .runtime import IMAGENET_MEAN, IMAGENET_STD, device, load_model, pixels, release, require
+from ..camera import Camera
+from ...registry import Component
+from ...runtime import IMAGENET_MEAN, IMAGENET_STD, device, load_model, pixels, release, require
+
+#: Model ids by name, with their licences (module docstring).
+DEPTH_MODELS = {
+    "depth-anything-outdoor": "depth-anything/Depth-Anything-V2-Metric-Outdoor-Small-hf",
+    "depth-anything-indoor": "depth-anything/Depth-Anything-V2-Metric-Indoor-Small-hf",
+    "depth-anything-relative": "depth-anything/Depth-Anything-V2-Small-hf",
+}
 
 INPUT_SIDE = 518
 INNER = 0.25  # the central half of a box: 25 % in from each side
@@ -39,7 +46,7 @@ INNER = 0.25  # the central half of a box: 25 % in from each side
 RELATIVE_REFERENCE_M = 5.0
 
 
-class DepthAnythingEstimator:
+class DepthAnythingEstimator(Component):
     """Distances from a Depth Anything V2 metric model (a hub id, a name of DEPTH_MODELS, or a folder)."""
 
     def __init__(self, model: str = "depth-anything-outdoor"):
@@ -90,7 +97,7 @@ class DepthAnythingEstimator:
         values = self.depth[r0:r1, c0:c1][inside]
         return float(np.median(values)) if values.size else self._central_depth(box)
 
-    def prepare(self, rgb: np.ndarray, scale: float) -> None:
+    def set_picture(self, rgb: np.ndarray, scale: float) -> None:
         """Run the model on the analysis picture (``scale`` = its pixels per original pixel)."""
         import torch
 
@@ -109,7 +116,7 @@ class DepthAnythingEstimator:
             positive = self.depth[self.depth > 0]
             self.reference = float(np.median(positive)) if positive.size else 1.0
 
-    def distance_m(self, box: tuple[float, float, float, float], camera: Camera,
+    def distance_m(self, box: tuple[float, float, float, float], camera: Camera, *, label: str = "",
                    mask: np.ndarray | None = None) -> float | None:
         if self.depth is None:
             return None
@@ -119,8 +126,8 @@ class DepthAnythingEstimator:
         if self.relative:
             z = RELATIVE_REFERENCE_M * self.reference / z  # disparity -> depth, up to one scale per picture
         if mask is not None:
-            from ..vision.detect import Detection
-            from ..vision.sources import emitter_point
+            from ..detect import Detection
+            from ..sources import emitter_point
 
             u, v = emitter_point(Detection(box, "", 0.0, mask=mask))
         else:
@@ -129,3 +136,18 @@ class DepthAnythingEstimator:
             return z
         f = camera.focal_px
         return z * math.sqrt(1 + ((u - camera.width / 2) / f) ** 2 + ((v - camera.height / 2) / f) ** 2)
+
+
+def depth_anything_outdoor() -> DepthAnythingEstimator:
+    """Depth Anything V2 Metric Outdoor Small (Apache-2.0)."""
+    return DepthAnythingEstimator("depth-anything-outdoor")
+
+
+def depth_anything_indoor() -> DepthAnythingEstimator:
+    """Depth Anything V2 Metric Indoor Small (Apache-2.0)."""
+    return DepthAnythingEstimator("depth-anything-indoor")
+
+
+def depth_anything_relative() -> DepthAnythingEstimator:
+    """Depth Anything V2 Small, relative (disparity): distances scaled to a 5 m median."""
+    return DepthAnythingEstimator("depth-anything-relative")

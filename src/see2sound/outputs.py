@@ -1,0 +1,169 @@
+"""Writing a run's files: the audio (or a video muxed with it), the scene, its stems and an overlay.
+
+All of them appear together or none does: each is written under a
+temporary name beside its target and renamed at the end, so a failed or
+interrupted run leaves no partial output. Renders too large for memory go
+to a temporary file beside the output.
+
+Contents
+--------
+Targets            where each output goes
+render_to_files    a Pipeline run into Targets
+spatialize_to_files  a scene rendered into an audio file (and a binaural preview)
+write_analysis     a picture's scene (and overlay) from Pipeline.analyze
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ParameterError, See2SoundError
+from .formats import format_from_name
+from .io.audio import check_output_path, write_audio_to
+from .io.buffer import DiskAudio
+from .io.files import atomic_folder, atomic_output
+from .pipeline import AnalysisOptions, Pipeline, RenderResult, SoundOptions, is_video
+from .scene import Scene
+from .spatial import RenderOptions
+from .spatial.renderer import render_scene
+
+#: Renders larger than this are held in a temporary file beside the output, not in memory.
+IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
+VIDEO_OUTPUTS = (".mp4", ".mov", ".m4v")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Where a run's files go. ``stems`` defaults to ``SCENE-stems/`` beside ``scene`` when a scene is saved."""
+
+    audio: str
+    scene: str | None = None
+    stems: str | None = None
+    overlay: str | None = None
+    subtype: str = "float"
+    keep_original: str = "track"
+
+    def __post_init__(self):
+        if self.scene is not None and Path(self.scene).suffix.lower() != ".json":
+            raise ParameterError("scene_path", f"{self.scene}: the scene file must end in .json")
+        if self.overlay is not None and Path(self.overlay).suffix.lower() != ".png":
+            raise ParameterError("overlay", f"{self.overlay}: the overlay must end in .png")
+        if self.subtype not in ("float", "pcm24"):
+            raise ParameterError("subtype", f"float or pcm24, got {self.subtype!r}")
+        if self.stems is None and self.scene is not None:
+            object.__setattr__(self, "stems", str(Path(self.scene).with_suffix("")) + "-stems")
+
+    @property
+    def muxed(self) -> bool:
+        return Path(self.audio).suffix.lower() in VIDEO_OUTPUTS
+
+
+def format_for(path: str | os.PathLike, asked: str | None, pipeline: Pipeline | None = None) -> str:
+    """The format to write: the one asked for, else the one the file name says, else the pipeline's default."""
+    return asked or format_from_name(path) or (pipeline.default_format if pipeline else "binaural")
+
+
+def _buffer(stack: contextlib.ExitStack, channels: int, n: int, folder: Path):
+    if channels * n * 4 > IN_MEMORY_LIMIT_BYTES:
+        return stack.enter_context(DiskAudio(channels, n, folder=folder))
+    return None
+
+
+def _rebase_audio(scene: Scene, written: Path, final: Path, scene_dir: Path) -> None:
+    """Point the scene's audio paths from the temporary stems folder to where the stems end up."""
+    refs = [s.audio for s in scene.sources] + ([scene.ambience.audio] if scene.ambience and scene.ambience.audio else [])
+    for ref in refs:
+        if ref.path is not None and Path(scene.resolve(ref.path)).resolve().parent == written.resolve():
+            ref.path = os.path.relpath(final.resolve() / Path(ref.path).name, scene_dir.resolve())
+
+
+def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targets, *, options: RenderOptions,
+                    analysis: AnalysisOptions, sounds: SoundOptions, progress=None) -> RenderResult:
+    """Run ``pipeline`` on a picture or video and write ``targets`` (all or nothing)."""
+    video = is_video(source)
+    if targets.muxed and not video:
+        raise ParameterError("output", f"{targets.audio}: a picture's audio goes into .wav or .flac")
+    if targets.overlay and video:
+        raise ParameterError("overlay", "for pictures only")
+    suffix = None if targets.muxed else check_output_path(targets.audio)
+    if video:
+        from .video.decode import probe
+
+        duration_s = probe(source).duration_s
+    else:
+        duration_s = analysis.duration_s
+    out_dir = Path(targets.audio).resolve().parent
+    with contextlib.ExitStack() as stack:
+        audio_tmp = None if targets.muxed else stack.enter_context(atomic_output(targets.audio))
+        scene_tmp = stack.enter_context(atomic_output(targets.scene)) if targets.scene else None
+        overlay_tmp = stack.enter_context(atomic_output(targets.overlay)) if targets.overlay else None
+        stems_tmp = stack.enter_context(atomic_folder(targets.stems)) if targets.stems else None
+        buffer = _buffer(stack, options.channels, int(round(duration_s * options.sample_rate)), out_dir)
+        result = pipeline.run(source, options=options, analysis=analysis, sounds=sounds, stems_dir=stems_tmp,
+                              scene_path=targets.scene, out=buffer, progress=progress, low_memory=True)
+        if targets.muxed:
+            from .video.mux import mux
+
+            spherical = (result.scene.camera or {}).get("projection") == "equirect"
+            mux(source, result.audio, options.sample_rate, options.format, targets.audio,
+                keep_original=targets.keep_original, spherical=spherical, notes=result.notes,
+                progress=(lambda f: progress("mux", f)) if progress else None)
+        else:
+            write_audio_to(audio_tmp, result.audio, options.sample_rate, options.format, subtype=targets.subtype,
+                           suffix=suffix)
+        if scene_tmp is not None:
+            scene_dir = Path(targets.scene).resolve().parent
+            _rebase_audio(result.scene, stems_tmp, Path(targets.stems), scene_dir)
+            result.scene.base_dir = scene_dir
+            result.scene.save(scene_tmp)
+        if overlay_tmp is not None:
+            from .vision.overlay import render_overlay
+
+            picture = result.analysis.picture
+            render_overlay(picture.rgb, result.scene, picture.scale).save(overlay_tmp, format="PNG")
+    return result
+
+
+def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, renderer: str = "see2sound",
+                        preview: str | None = None, subtype: str = "float", progress=None):
+    """Render ``scene`` into ``output`` (and, for an ambisonic format, its binaural decode into ``preview``)."""
+    suffix = check_output_path(output)
+    if preview is not None:
+        if not options.output.is_ambisonic:
+            raise ParameterError("preview", "only for an ambisonic format (foa)")
+        check_output_path(preview)
+    n = int(round(scene.duration_s * options.sample_rate))
+    with contextlib.ExitStack() as stack:
+        out_tmp = stack.enter_context(atomic_output(output))
+        preview_tmp = stack.enter_context(atomic_output(preview)) if preview else None
+        buffer = _buffer(stack, options.channels, n, out_tmp.parent)
+        audio, report = render_scene(scene, options, renderer=renderer, out=buffer, progress=progress)
+        write_audio_to(out_tmp, audio, options.sample_rate, options.format, subtype=subtype, suffix=suffix)
+        if preview_tmp is not None:
+            from .spatial.ambisonics import decode_binaural
+            from .spatial.hrtf import HRTF
+
+            write_audio_to(preview_tmp, decode_binaural(audio, HRTF.load(options.hrtf, options.sample_rate)),
+                           options.sample_rate, "binaural", subtype=subtype, suffix=Path(preview).suffix)
+    return report
+
+
+def write_analysis(pipeline: Pipeline, picture: str | os.PathLike, scene_path: str, *,
+                   analysis: AnalysisOptions, overlay: str | None = None):
+    """Analyse a picture and save its scene (and an overlay), all or nothing; returns the Analysis."""
+    if is_video(picture):
+        raise See2SoundError(f"{picture}: analyze takes a picture; render a video with `render`")
+    Targets(scene_path, scene=scene_path, overlay=overlay)  # checks the names
+    found = pipeline.analyze(picture, analysis)
+    found.scene.input["path"] = os.path.relpath(Path(picture).resolve(), Path(scene_path).resolve().parent)
+    with contextlib.ExitStack() as stack:
+        if overlay:
+            from .vision.overlay import render_overlay
+
+            image = render_overlay(found.picture.rgb, found.scene, found.picture.scale)
+            image.save(stack.enter_context(atomic_output(overlay)), format="PNG")
+        found.scene.save(scene_path)
+    return found
