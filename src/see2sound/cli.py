@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--sound", default=None, metavar="MODEL",
                     help="library (default: your sounds, bundled clips, procedural models) or text-to-audio: "
                          "stable-audio-open, audioldm2, a hub id or a folder (quality mode, needs see2sound[hub])")
-    rd.add_argument("--sound-steps", type=int, default=100, metavar="N",
+    rd.add_argument("--sound-steps", type=int, default=None, metavar="N",
                     help="text-to-audio diffusion steps (default 100; fewer is faster and rougher)")
     rd.add_argument("--scene-out", metavar="SCENE.json", help="also save the scene (its stems go beside it)")
     rd.add_argument("--stems", metavar="DIR", help="write each source's dry mono sound here")
@@ -226,7 +226,7 @@ def _pipeline(args, video: bool = False) -> Pipeline:
         preset, video=video, detector=detector, depth=None if args.depth in (None, "none", "") else args.depth,
         sound=sound, renderer=getattr(args, "renderer", None), libraries=tuple(getattr(args, "library", ())),
         detector_options={"sam": args.sam, "clip": args.clip} if sam_clip else None,
-        sound_options={"steps": args.sound_steps} if (sound or PRESETS[preset]["sound"]) != "library" else None)
+        sound_options={"steps": args.sound_steps} if getattr(args, "sound_steps", None) is not None else None)
 
 
 @contextlib.contextmanager
@@ -405,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``see2sound list | head``): nothing more to say
+        sys.stdout = None
+        return 0
     except MemoryError:
         print("error: out of memory (try a shorter --duration or a lower --sample-rate)", file=sys.stderr)
         return 1
