@@ -184,6 +184,7 @@ def _cli(plugin_path, *args):
                           env=env, timeout=120)
 
 
+@pytest.mark.slow  # three CLI runs; the studio job test below loads the plug-in in the quick tier
 def test_a_package_adds_a_detector_and_a_sound_source_by_entry_point(plugin_path, tmp_path):
     listed = _cli(plugin_path, "list")
     assert listed.returncode == 0 and "left-dog" in listed.stdout and "beeps" in listed.stdout
