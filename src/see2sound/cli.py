@@ -27,7 +27,6 @@ from .scene import Scene
 from .spatial import RenderOptions
 from .spatial.room import ROOM_CHOICES
 
-DEMO_PICTURES = ("chelsea.jpg", "coffee.jpg", "astronaut.jpg")
 #: Python parameter -> the flag that sets it.
 FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf", "room": "--room",
          "loudness_lufs": "--loudness", "true_peak_dbtp": "--true-peak", "hfov_deg": "--hfov",
@@ -269,8 +268,9 @@ def _print_sources(scene: Scene) -> None:
         where = f"azimuth {first.azimuth_deg:+6.1f}" + (f" -> {last.azimuth_deg:+6.1f}" if src.trajectory else "")
         when = f"  {src.active_s[0]:5.1f}-{src.active_s[1]:5.1f} s" if src.active_s else ""
         sound = f"  <- {src.sound.get('description')}" if src.sound and src.sound.get("description") else ""
+        spread = f", spread {src.spread_deg:.0f} deg" if src.spread_deg else ""
         print(f"  {src.id:14s} {src.label:12s} {where}  elevation {first.elevation_deg:+5.1f}  "
-              f"{first.distance_m:5.1f} m{when}{sound}")
+              f"{first.distance_m:5.1f} m{when}  (confidence {src.confidence or 0:.2f}{spread}){sound}")
 
 
 def _notes(notes) -> None:

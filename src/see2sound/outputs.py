@@ -32,7 +32,6 @@ from .spatial.renderer import render_scene
 
 #: Renders larger than this are held in a temporary file beside the output, not in memory.
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
-VIDEO_OUTPUTS = (".mp4", ".mov", ".m4v")
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,9 @@ class Targets:
 
     @property
     def muxed(self) -> bool:
-        return Path(self.audio).suffix.lower() in VIDEO_OUTPUTS
+        from .video.mux import CONTAINERS
+
+        return Path(self.audio).suffix.lower() in CONTAINERS
 
 
 def format_for(path: str | os.PathLike, asked: str | None, pipeline: Pipeline | None = None) -> str:

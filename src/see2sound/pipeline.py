@@ -293,10 +293,9 @@ class Pipeline:
         step("analyse", 0.0)
         found = self.analyze(path, analysis, progress=lambda f: step("analyse", f))
         if is_video(path):
-            scene, video, notes = found
-            picture = None
+            (scene, video, notes), picture_analysis = found, None
         else:
-            scene, video, notes, picture = found.scene, None, list(found.notes), found
+            scene, video, notes, picture_analysis = found.scene, None, list(found.notes), found
         if low_memory:
             self.release()
         step("analyse", 1.0)
@@ -317,11 +316,11 @@ class Pipeline:
             step("sounds", 1.0)
             audio, report = self.renderer.render(scene, options, out=out, progress=lambda f: step("render", f))
         notes.extend(report.notes)
-        return RenderResult(audio, options.sample_rate, scene, report, picture, notes, video)
+        return RenderResult(audio, options.sample_rate, scene, report, picture_analysis, notes, video)
 
     def describe(self) -> dict[str, str]:
-        """The component names of this pipeline (for reports and the studio)."""
-        return dict(self.names)
+        """The preset and component names of this pipeline (for reports and the studio)."""
+        return {"preset": self.preset or "", **self.names}
 
 
 def _split(shortcuts: dict[str, Any]) -> tuple[dict, dict, dict, dict]:

@@ -155,7 +155,8 @@ def create(kind: str, name: Any, **options: Any) -> Any:
         entry = _ENTRIES[kind].get(name)
         if entry is None and kind in MODEL_FACTORIES and ("/" in name or os.path.isdir(name)):
             entry = _Entry(MODEL_FACTORIES[kind], "built-in")  # a hub id or a local folder of weights
-            options = {"model": name, **options}
+            # A text-to-audio model only checks now that it can load; it loads when its stage starts.
+            options = {"model": name, **({"lazy": True} if kind == "sounds" else {}), **options}
         if entry is None:
             raise ParameterError(parameter, f"unknown {parameter} {name!r} (choose from {', '.join(_ENTRIES[kind])})")
         try:
@@ -177,11 +178,6 @@ def list_components() -> dict[str, list[tuple[str, str]]]:
         names(kind)
         out[kind] = [(name, entry.summary) for name, entry in _ENTRIES[kind].items()]
     return out
-
-
-def prepare(component: Any) -> None:
-    """``component.prepare()`` if it has one (components that do not subclass :class:`Component`)."""
-    getattr(component, "prepare", _nothing)()
 
 
 def release(component: Any) -> None:

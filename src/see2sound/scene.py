@@ -121,6 +121,15 @@ class _Obj:
             raise See2SoundError(f"{self.at(key)}: expected an array, got {_kind(value)}")
         return value
 
+    def numbers(self, key: str, count: int, what: str) -> list[float] | None:
+        """An array of exactly ``count`` numbers (``what`` names them in the error), as floats."""
+        value = self.array(key)
+        if value is None:
+            return None
+        if len(value) != count or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+            raise See2SoundError(f"{self.at(key)}: expected {what}")
+        return [float(v) for v in value]
+
     def obj(self, key: str, required: bool = False) -> _Obj | None:
         value = self.raw(key, required)
         if value is None:
@@ -271,11 +280,7 @@ class Source:
     def from_json(cls, o: _Obj) -> Source:
         source_id = o.string("id", required=True, nonempty=True)
         position = Position.from_json(o.obj("position", required=True))
-        box = o.array("box")
-        if box is not None:
-            if len(box) != 4 or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in box):
-                raise See2SoundError(f"{o.at('box')}: expected four numbers [x0, y0, x1, y1]")
-            box = [float(v) for v in box]
+        box = o.numbers("box", 4, "four numbers [x0, y0, x1, y1]")
         trajectory = []
         for i, item in enumerate(o.array("trajectory") or []):
             key = _Obj(item, f"{o.at('trajectory')}[{i}]")
@@ -288,13 +293,11 @@ class Source:
         sound = o.raw("sound")
         if sound is not None and not isinstance(sound, dict):
             raise See2SoundError(f"{o.at('sound')}: expected an object, got {_kind(sound)}")
-        active = o.array("active_s")
+        active = o.numbers("active_s", 2, "two numbers [start_s, end_s]")
         if active is not None:
-            if len(active) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in active):
-                raise See2SoundError(f"{o.at('active_s')}: expected two numbers [start_s, end_s]")
             if not (all(math.isfinite(v) for v in active) and 0 <= active[0] < active[1]):
                 raise See2SoundError(f"{o.at('active_s')}: must be finite with 0 <= start < end, got {active}")
-            active = (float(active[0]), float(active[1]))
+            active = (active[0], active[1])
         people = o.number("people", None, minimum=1.0)
         if people is not None and people != int(people):
             raise See2SoundError(f"{o.at('people')}: expected a whole number, got {people:g}")

@@ -38,11 +38,11 @@ class SoundSource(Component, Protocol):
     :meth:`sounds_for` returns, for each source it has a sound for, its id
     -> :class:`Sound` exactly ``scene.duration_s`` long at ``sample_rate``,
     the same for the same ``seed``. ``notes`` collects what a user should
-    hear about (a library folder skipped). Subclass to inherit the no-op
+    hear about (a library folder skipped); it defaults to none. Subclass to inherit the no-op
     ``prepare()`` / ``release()``.
     """
 
     name: str
-    notes: list[str] = []  # noqa: RUF012 - read only here; a component keeps its own list
+    notes: list[str] | tuple[str, ...] = ()  # what to tell the user; a component keeps its own list
 
     def sounds_for(self, scene: Scene, *, seed: int, sample_rate: int) -> dict[str, Sound]: ...

@@ -51,8 +51,9 @@ from ..io.audio import resample
 from ..registry import Component
 from ..scene import Scene
 from . import loudness
-from .options import Progress, RenderOptions, RenderReport
 from .geometry import Path, to_spherical
+from .options import Progress, RenderOptions, RenderReport
+from .renderer import audible_sources, measure_loudness, ref_samples
 
 ORIGINAL_RATE = 16000
 #: Microphone offsets from the listener, in 5.1 channel order (L R C LFE Ls Rs).
@@ -93,7 +94,8 @@ class OriginalRenderer(Component):
 
     def render(self, scene: Scene, options: RenderOptions, *, out: np.ndarray | None = None,
                progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
-        audio = render_original(scene, options.sample_rate)
+        notes: list[str] = []
+        audio = render_original(scene, options.sample_rate, notes)
         if out is not None:
             out[:] = audio
             audio = out
@@ -101,20 +103,18 @@ class OriginalRenderer(Component):
             progress(1.0)
         report = RenderReport(options.format, options.sample_rate, audio.shape[0], audio.shape[1],
                               "see2sound-original shoebox",
-                              loudness_lufs=loudness.integrated_loudness(
-                                  audio, options.sample_rate,
-                                  loudness.channel_weights(options.output.loudness_weights)),
+                              loudness_lufs=measure_loudness(audio, options, None),
                               true_peak_dbtp=loudness.true_peak_dbtp(audio),
-                              measured_on="output channels, as rendered (the original method does not normalise)")
+                              measured_on="output channels, as rendered (the original method does not normalise)",
+                              notes=notes)
         return audio, report
 
 
-def render_original(scene: Scene, sample_rate: int) -> np.ndarray:
+def render_original(scene: Scene, sample_rate: int, notes: list[str] | None = None) -> np.ndarray:
     """5.1 audio [shape=(6, n), float32] made the way SEE-2-SOUND made it (see module docstring).
 
     Muted sources are left out (the original had no such thing).
     """
-    from .renderer import audible_sources, ref_samples
 
     try:
         import pyroomacoustics as pra
@@ -134,7 +134,7 @@ def render_original(scene: Scene, sample_rate: int) -> np.ndarray:
     listener = np.array([width / 2, height / 2, 0.0])
     signals = []
     for source in sources:
-        x = ref_samples(scene, source.audio, ORIGINAL_RATE, f"{source.id}.audio", [])
+        x = ref_samples(scene, source.audio, ORIGINAL_RATE, f"{source.id}.audio", notes if notes is not None else [])
         x = x[int(source.audio.offset_s * ORIGINAL_RATE):] * 10 ** (source.audio.gain_db / 20)
         signals.append(np.resize(x, n_out) if source.audio.loop else np.pad(x, (0, max(0, n_out - len(x))))[:n_out])
     out = np.zeros((6, n_out))
