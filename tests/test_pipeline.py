@@ -49,6 +49,31 @@ def test_muted_sources_are_silent_in_every_renderer(tmp_path, renderer):
     assert np.max(np.abs(audio)) == 0.0
 
 
+@pytest.mark.parametrize("fmt", ["binaural", "foa", "5.1"])
+def test_a_source_is_heard_only_within_its_active_window(tmp_path, fmt):
+    write_wav(tmp_path / "noise.wav", noise(3.0, seed=3))
+    scene = Scene.from_dict(scene_dict([source("a", 30, active_s=[1.0, 2.0])], duration=3.0), base_dir=tmp_path)
+    audio, sr = see2sound.spatialize(scene, format=fmt, room="none", loudness_lufs=None, true_peak_dbtp=None)
+    power = np.mean(audio.astype(np.float64) ** 2, axis=0)
+    inside = power[int(1.3 * sr):int(1.7 * sr)].mean()
+    assert inside > 0
+    for lo, hi in ((0.0, 0.95), (2.05, 3.0)):  # outside, beyond the filters' few ms of spread
+        assert power[int(lo * sr):int(hi * sr)].mean() < 1e-6 * inside
+
+
+def test_the_original_renderer_honours_the_active_window(tmp_path):
+    """Its step shifts time (a centre crop of a pixel-sized room), so only the amount of sound is compared."""
+    pytest.importorskip("pyroomacoustics", reason='needs pip install -e ".[original]"')
+    write_wav(tmp_path / "noise.wav", noise(3.0, seed=3))
+    energy = []
+    for extra in ({}, {"active_s": [1.0, 2.0]}):
+        scene = Scene.from_dict(scene_dict([source("a", 30, **extra)], duration=3.0), base_dir=tmp_path)
+        audio, _ = see2sound.spatialize(scene, format="5.1", renderer="see2sound-original", loudness_lufs=None,
+                                        true_peak_dbtp=None)
+        energy.append(float(np.sum(audio.astype(np.float64) ** 2)))
+    assert 0.15 < energy[1] / energy[0] < 0.45  # about a third of the time, less the fades
+
+
 def test_two_wide_sources_get_different_decorrelators(tmp_path):
     """crowd-1 and crowd-2 share their first 4 bytes: their copies must still be independent."""
     write_wav(tmp_path / "noise.wav", noise(3.0, seed=2))

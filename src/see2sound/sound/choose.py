@@ -37,6 +37,7 @@ import numpy as np
 from ..io.audio import read_mono
 from ..registry import Component
 from ..scene import Ambience, AudioRef, Scene, Segment, Source
+from ..spatial.signals import active_gain
 from ..vision.vocabulary import KINDS
 from .fit import edge_fade, fit
 from .library import Entry, SoundLibrary, load_libraries
@@ -180,8 +181,8 @@ def assign_sounds(scene: Scene, sounds: SoundSource | list[SoundSource] | tuple[
     ``sounds`` are asked in order (e.g. a text-to-audio model, then the
     library); a source gets the first answer. Each sound is written as a mono
     stem into ``stems_dir`` (``audio.path`` relative to the scene's folder),
-    or, without one, held in memory (``AudioRef.samples``). A source's
-    ``active_s`` window silences it outside, with fades. Sources none of
+    or, without one, held in memory (``AudioRef.samples``). Stems are whole:
+    the renderer applies a source's ``active_s`` window. Sources none of
     ``sounds`` has a sound for (their label makes no sound, or nothing fits)
     are left out of the returned scene, with a note. Muted sources get their
     sound too (un-muting one later needs it); the renderer keeps them silent.
@@ -215,10 +216,7 @@ def assign_sounds(scene: Scene, sounds: SoundSource | list[SoundSource] | tuple[
             why = "makes no sound" if makes_no_sound(source.label) else "has no sound in the libraries"
             notes.append(f"{source.id} ({source.label or 'no label'}) {why}: left out")
             continue
-        audio = sound.audio
-        if source.active_s is not None:
-            audio = _active_window(audio, sample_rate, source.active_s)
-        source.audio = keep(audio, source.id, round(level_db(source.label), 1))
+        source.audio = keep(sound.audio, source.id, round(level_db(source.label), 1))
         source.sound = sound.info
         kept.append(source)
     scene.sources = kept
@@ -258,16 +256,8 @@ def describe_choice(choice: Choice, source: Source) -> dict:
     return {k: v for k, v in info.items() if v is not None}
 
 
-ACTIVE_FADE_S = 0.3
-SEGMENT_CROSSFADE_S = 0.5
-
-
-def _active_window(audio: np.ndarray, sample_rate: int, active) -> np.ndarray:
-    """Silence outside [start, end] seconds, with fades at both ends (a track born and gone)."""
-    start, end = (float(v) for v in active)
-    t = np.arange(len(audio), dtype=np.float32) / sample_rate
-    ramp = np.clip(np.minimum(t - start, end - t) / ACTIVE_FADE_S, 0.0, 1.0)
-    return (audio * np.sin(0.5 * np.pi * ramp) ** 2).astype(np.float32)
+#: Consecutive shots' ambience beds overlap by this long around a cut.
+SHOT_CROSSFADE_S = 0.5
 
 
 def segmented_bed(segments: list[Segment], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
@@ -276,9 +266,9 @@ def segmented_bed(segments: list[Segment], duration_s: float, sample_rate: int, 
     mix = np.zeros(n, dtype=np.float32)
     for k, seg in enumerate(segments):
         bed = ambience_bed(seg.ambience, duration_s, sample_rate, seed + k)
-        lo = seg.start_s - SEGMENT_CROSSFADE_S / 2 if k else -1.0
-        hi = seg.end_s + SEGMENT_CROSSFADE_S / 2 if k < len(segments) - 1 else duration_s + 1.0
-        mix += _active_window(bed, sample_rate, (lo, hi))[:n]
+        lo = seg.start_s - SHOT_CROSSFADE_S / 2 if k else -1.0
+        hi = seg.end_s + SHOT_CROSSFADE_S / 2 if k < len(segments) - 1 else duration_s + 1.0
+        mix += (bed * active_gain(np.arange(len(bed), dtype=np.float32) / sample_rate, lo, hi))[:n]
     return edge_fade(mix, sample_rate).astype(np.float32)
 
 

@@ -490,7 +490,7 @@ MODELS = {m.name: m for m in [
 
 
 SEGMENT_S = 60.0
-SEGMENT_CROSSFADE_S = 1.0
+SYNTH_SEGMENT_CROSSFADE_S = 1.0
 
 
 def _one_piece(model, n: int, sample_rate: int, seed: int) -> np.ndarray:
@@ -518,7 +518,7 @@ def synthesize(name: str, duration_s: float, sample_rate: int, seed: int) -> np.
     segment = int(SEGMENT_S * sample_rate)
     if n <= segment:
         return _one_piece(model, n, sample_rate, seed)
-    xf = int(SEGMENT_CROSSFADE_S * sample_rate)
+    xf = int(SYNTH_SEGMENT_CROSSFADE_S * sample_rate)
     out = np.zeros(n, dtype=np.float32)
     fade = np.sin(np.linspace(0, np.pi / 2, xf)).astype(np.float32)
     for k, start in enumerate(range(0, n, segment)):

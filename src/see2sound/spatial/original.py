@@ -53,6 +53,7 @@ from ..scene import Scene
 from . import loudness
 from .geometry import Path, to_spherical
 from .options import Progress, RenderOptions, RenderReport
+from .signals import active_gain
 from .renderer import audible_sources, measure_loudness, ref_samples
 
 ORIGINAL_RATE = 16000
@@ -136,7 +137,10 @@ def render_original(scene: Scene, sample_rate: int, notes: list[str] | None = No
     for source in sources:
         x = ref_samples(scene, source.audio, ORIGINAL_RATE, f"{source.id}.audio", notes if notes is not None else [])
         x = x[int(source.audio.offset_s * ORIGINAL_RATE):] * 10 ** (source.audio.gain_db / 20)
-        signals.append(np.resize(x, n_out) if source.audio.loop else np.pad(x, (0, max(0, n_out - len(x))))[:n_out])
+        x = np.resize(x, n_out) if source.audio.loop else np.pad(x, (0, max(0, n_out - len(x))))[:n_out]
+        if source.active_s is not None:
+            x = x * active_gain(np.arange(n_out) / ORIGINAL_RATE, *source.active_s)
+        signals.append(x)
     out = np.zeros((6, n_out))
     for ch, offset in enumerate(MIC_OFFSETS):
         mic = listener + offset

@@ -55,7 +55,7 @@ from .hrtf import HRTF, LEAD_IN_SAMPLES, delay_phasors
 from .options import Progress, RenderOptions, RenderReport, Renderer
 from .panning import vbap_gains
 from .room import Room, choose_room, diffuse_tail_foa, image_sources
-from .signals import Clip, Decorrelated, Delayed, FileClip, Signal
+from .signals import Clip, Decorrelated, Delayed, FileClip, Signal, Windowed
 
 #: Air absorption is applied where it reaches this much below 10 kHz.
 AUDIBLE_AIR_DB = 0.5
@@ -139,9 +139,11 @@ def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None =
 def load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Clip]:
     """Source id (``"<ambience>"`` for the bed) -> its sound at ``sr``, for every source that is heard.
 
-    Files longer than a minute and played once are read as the render needs them.
+    Files longer than a minute and played once are read as the render needs them. A source
+    with ``active_s`` is heard only in that window (:class:`~.signals.Windowed`).
     """
-    clips = {}
+    clips: dict[str, Signal] = {}
+    active = {source.id: source.active_s for source in scene.sources}
     refs: list[tuple[str, str, AudioRef]] = []
     for i, source in enumerate(scene.sources):
         if source.audio is None:
@@ -155,9 +157,11 @@ def load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Clip]:
         offset = int(round(ref.offset_s * sr))
         if not ref.in_memory and _streamable(scene.resolve(ref.path), sr, ref.loop):
             clips[key] = FileClip(scene.resolve(ref.path), gain=gain, offset_samples=offset)
-            continue
-        data = ref_samples(scene, ref, sr, where, notes)
-        clips[key] = Clip(data, sr, gain=gain, loop=ref.loop, offset_samples=offset)
+        else:
+            data = ref_samples(scene, ref, sr, where, notes)
+            clips[key] = Clip(data, sr, gain=gain, loop=ref.loop, offset_samples=offset)
+        if active.get(key) is not None:
+            clips[key] = Windowed(clips[key], sr, *active[key])
     return clips
 
 

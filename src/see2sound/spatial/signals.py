@@ -11,6 +11,8 @@ Clip           a decoded sound placed in the scene (gain, offset, loop)
 FileClip       a long sound read from its file as it is needed (no loop)
 Delayed        a signal delayed by a time-varying amount (propagation, images)
 Decorrelated   a signal through a short all-pass-like FIR (for wide sources)
+Windowed       a signal heard only within a time window (a source's ``active_s``)
+active_gain    the window's gain at given times
 Silence
 """
 
@@ -25,11 +27,37 @@ from scipy import signal as sps
 LOOP_CROSSFADE_S = 0.05
 #: Length of a decorrelation filter.
 DECORRELATOR_S = 0.008
+#: A source with ``active_s`` fades in and out over this long (cos^2) at the window's ends.
+ACTIVE_FADE_S = 0.3
 
 
 class Signal(Protocol):
     def samples(self, start: int, stop: int) -> np.ndarray:
         """float32 samples [shape=(stop - start,)] at absolute times start..stop-1."""
+
+
+def active_gain(t_s: np.ndarray, start_s: float, end_s: float, fade_s: float = ACTIVE_FADE_S) -> np.ndarray:
+    """Gain [shape like t_s, float32] of a window from ``start_s`` to ``end_s``: 0 outside, rising and falling
+    as sin^2 over ``fade_s`` inside its ends."""
+    ramp = np.clip(np.minimum(t_s - start_s, end_s - t_s) / fade_s, 0.0, 1.0)
+    return (np.sin(0.5 * np.pi * ramp) ** 2).astype(np.float32)
+
+
+class Windowed:
+    """``base`` heard only from ``start_s`` to ``end_s`` of the scene, faded at both ends."""
+
+    def __init__(self, base: Clip | FileClip, sample_rate: int, start_s: float, end_s: float):
+        self.base, self.sample_rate, self.start_s, self.end_s = base, sample_rate, start_s, end_s
+
+    def _gain(self, times: np.ndarray) -> np.ndarray:
+        return active_gain(np.asarray(times, dtype=np.float64) / self.sample_rate, self.start_s, self.end_s)
+
+    def samples(self, start: int, stop: int) -> np.ndarray:
+        return self.base.samples(start, stop) * self._gain(np.arange(start, stop))
+
+    def read(self, times: np.ndarray) -> np.ndarray:
+        """Samples at (possibly fractional) scene times, as :meth:`Clip.read`."""
+        return self.base.read(times) * self._gain(times)
 
 
 class Silence:

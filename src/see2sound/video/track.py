@@ -33,6 +33,7 @@ from scipy.signal import savgol_filter
 
 from ..errors import MissingExtraError, ParameterError, See2SoundError
 from ..scene import Ambience, Keyframe, Position, Scene, Segment, Source
+from ..spatial.signals import ACTIVE_FADE_S
 from ..vision.ambience import classify_ambience
 from ..vision.camera import camera_for
 from ..vision.detect.ensemble import Ensemble
@@ -55,7 +56,6 @@ PARKED_MOTION = 0.5
 REJOIN_S = 10.0
 REJOIN_BOX_OVERLAP = 0.3
 CUT_DISTANCE = 0.5
-FADE_S = 0.3
 DEFAULT_RATE_HZ = 5.0
 
 
@@ -240,7 +240,7 @@ def _sources(tracks: dict, camera, duration_s: float, max_sources: int) -> tuple
                            round(float(np.clip(e, -90, 90)), 2), round(float(np.clip(d, 0.3, 300)), 2))
                   for t, a, e, d in zip(times, az, el, dist)]
         first = frames[0]
-        start, end = max(0.0, times[0] - FADE_S), min(duration_s, times[-1] + FADE_S)
+        start, end = max(0.0, times[0] - ACTIVE_FADE_S), min(duration_s, times[-1] + ACTIVE_FADE_S)
         sources.append(Source(
             id=source_id(label, counts), label=label, confidence=round(float(np.mean(track.scores)), 3),
             box=[round(v, 1) for v in track.boxes[0]],
