@@ -1,31 +1,22 @@
-"""The ``see2sound`` command (SPEC §4): parses, builds a Pipeline and options, reports.
+"""The command line's grammar: commands, flags, and which flag sets which Python parameter (SPEC §4).
 
-Commands: ``render``, ``analyze``, ``spatialize``, ``eval``, ``demo``,
-``serve``, ``list``. Library errors name Python parameters; this module
-turns them into its flags (:data:`FLAGS`).
-
-Exit status: 0 done; 2 bad usage or bad input (one ``error:`` line on
-stderr); 1 an internal failure. Outputs are written under temporary names
-and renamed at the end, so a failed or interrupted run leaves none behind.
+Contents
+--------
+build_parser   the argparse parser with every command
+FLAGS          Python parameter -> the flag that sets it (errors name parameters; the CLI says flags)
+level          a level in dB or "off", as a flag's type
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import math
-import sys
-import traceback
-from pathlib import Path
 
-from . import __version__
-from .errors import ParameterError, See2SoundError
-from .formats import FORMATS
-from .pipeline import PRESETS, AnalysisOptions, Pipeline, SoundOptions, is_video
-from .scene import Scene
-from .spatial import RenderOptions
-from .spatial.room import ROOM_CHOICES
+from .. import __version__
+from ..errors import See2SoundError
+from ..formats import FORMATS
+from ..pipeline import PRESETS
+from ..spatial.room import ROOM_CHOICES
 
 #: Python parameter -> the flag that sets it.
 FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf", "room": "--room",
@@ -183,9 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# --- from flags to the library's objects ---------------------------------------------------------
-
-def _level(flag: str, text: str) -> float | None:
+def level(flag: str, text: str) -> float | None:
     """A level in dB, or None for 'off'."""
     if text.lower() in ("off", "none"):
         return None
@@ -196,227 +185,3 @@ def _level(flag: str, text: str) -> float | None:
     if not math.isfinite(value):
         raise See2SoundError(f"{flag}: expected a finite number, got {text!r}")
     return value
-
-
-def _render_options(args, fmt: str) -> RenderOptions:
-    return RenderOptions(format=fmt, sample_rate=args.sample_rate, hrtf=args.hrtf, room=args.room,
-                         loudness_lufs=_level("--loudness", args.loudness),
-                         true_peak_dbtp=_level("--true-peak", args.true_peak),
-                         doppler=getattr(args, "doppler", False), lfe=getattr(args, "lfe", False))
-
-
-def _analysis_options(args) -> AnalysisOptions:
-    return AnalysisOptions(hfov_deg=args.hfov, projection=args.projection, max_sources=args.max_sources,
-                           duration_s=args.duration, analysis_rate_hz=args.analysis_rate)
-
-
-def _pipeline(args, video: bool = False) -> Pipeline:
-    """The Pipeline the flags ask for: a preset with any component named on the command line."""
-    if args.models and args.preset and args.models != args.preset:
-        raise See2SoundError("--models: give --preset or --models, not both")
-    preset = args.preset or args.models or "offline"
-    detector = getattr(args, "detector", None)
-    sam_clip = (detector or PRESETS[preset]["detector"]) == "sam-clip" and not video
-    for flag, value, default in (("--sam", args.sam, "sam-vit-base"), ("--clip", args.clip, "clip-vit-base")):
-        if value != default and not sam_clip:
-            raise See2SoundError(f"{flag}: only with --detector sam-clip (or --preset hub, --preset paper)")
-    sound = getattr(args, "sound", None)
-    return Pipeline.from_preset(
-        preset, video=video, detector=detector, depth=None if args.depth in (None, "none", "") else args.depth,
-        sound=sound, renderer=getattr(args, "renderer", None), libraries=tuple(getattr(args, "library", ())),
-        detector_options={"sam": args.sam, "clip": args.clip} if sam_clip else None,
-        sound_options={"steps": args.sound_steps} if getattr(args, "sound_steps", None) is not None else None)
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool):
-    """A rich progress bar on stderr; yields a callback (stage, fraction) or None."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    if not (enabled and console.is_terminal):
-        yield None
-        return
-    with Progress(TextColumn("{task.description:<10}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def update(stage: str, fraction: float) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=1.0)
-            bar.update(tasks[stage], completed=fraction)
-
-        yield update
-
-
-# --- reporting -------------------------------------------------------------------------------------
-
-def _report_line(path, report) -> str:
-    return (f"wrote {path}: {report.format}, {report.channels} ch, {report.sample_rate} Hz, "
-            f"{report.duration_s:.2f} s, {report.loudness_lufs:.1f} LUFS, true peak {report.true_peak_dbtp:.1f} dBTP")
-
-
-def _print_sources(scene: Scene) -> None:
-    camera = scene.camera or {}
-    fov = "360 deg panorama" if camera.get("projection") == "equirect" else \
-        f"hfov {camera.get('hfov_deg', 0):.1f} deg ({camera.get('fov_source', '')})"
-    ambience = f"ambience {scene.ambience.kind} ({scene.ambience.confidence or 0:.2f})" if scene.ambience else ""
-    print(f"  {len(scene.sources)} source(s), {ambience}, {fov}")
-    for src in scene.sources:
-        first, last = (src.trajectory[0], src.trajectory[-1]) if src.trajectory else (src.position, src.position)
-        where = f"azimuth {first.azimuth_deg:+6.1f}" + (f" -> {last.azimuth_deg:+6.1f}" if src.trajectory else "")
-        when = f"  {src.active_s[0]:5.1f}-{src.active_s[1]:5.1f} s" if src.active_s else ""
-        sound = f"  <- {src.sound.get('description')}" if src.sound and src.sound.get("description") else ""
-        spread = f", spread {src.spread_deg:.0f} deg" if src.spread_deg else ""
-        print(f"  {src.id:14s} {src.label:12s} {where}  elevation {first.elevation_deg:+5.1f}  "
-              f"{first.distance_m:5.1f} m{when}  (confidence {src.confidence or 0:.2f}{spread}){sound}")
-
-
-def _notes(notes) -> None:
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-
-
-# --- commands ------------------------------------------------------------------------------------
-
-def _render(args) -> None:
-    from .outputs import Targets, format_for, render_to_files
-
-    video = is_video(args.input)
-    pipeline = _pipeline(args, video=video)
-    options = _render_options(args, format_for(args.output, args.format, pipeline))
-    targets = Targets(args.output, scene=args.scene_out, stems=args.stems, overlay=args.overlay,
-                      subtype="float" if args.bits == "float" else "pcm24", keep_original=args.keep_original)
-    with _progress(not args.quiet) as progress:
-        result = render_to_files(pipeline, args.input, targets, options=options, analysis=_analysis_options(args),
-                                 sounds=SoundOptions(seed=args.seed), progress=progress)
-    if not args.quiet:
-        print(_report_line(args.output, result.report) + (" (muxed with the picture)" if targets.muxed else ""))
-        _print_sources(result.scene)
-        for extra in (targets.scene, targets.overlay, targets.stems):
-            if extra:
-                print(f"wrote {extra}")
-    _notes(result.notes)
-    if not result.scene.sources:
-        print("warning: no sound source found; only the ambience is heard", file=sys.stderr)
-
-
-def _analyze(args) -> None:
-    from .outputs import write_analysis
-
-    found = write_analysis(_pipeline(args), args.input, args.output, analysis=_analysis_options(args),
-                           overlay=args.overlay)
-    if not args.quiet:
-        print(f"wrote {args.output}")
-        _print_sources(found.scene)
-        if args.overlay:
-            print(f"wrote {args.overlay}")
-    _notes(found.notes)
-
-
-def _spatialize(args) -> None:
-    from .outputs import format_for, spatialize_to_files
-
-    options = _render_options(args, format_for(args.output, args.format))
-    scene = Scene.load(args.scene)
-    with _progress(not args.quiet) as progress:
-        report = spatialize_to_files(scene, args.output, options, renderer=args.renderer or "see2sound",
-                                     preview=args.preview, subtype="float" if args.bits == "float" else "pcm24",
-                                     progress=(lambda f: progress("render", f)) if progress else None)
-    if not args.quiet:
-        print(_report_line(args.output, report))
-        if args.verbose:
-            print(f"  room {report.room}; gain {report.gain_db:+.1f} dB; limiter {report.limiter_db:.1f} dB; "
-                  f"loudness measured on {report.measured_on}")
-    _notes(report.notes)
-
-
-def _eval(args) -> None:
-    from .eval import evaluate_file, format_table
-    from .io.files import atomic_output
-
-    if args.json is not None and Path(args.json).suffix.lower() != ".json":
-        raise See2SoundError(f"{args.json}: the report must end in .json")
-    report = evaluate_file(args.audio, Scene.load(args.scene), fmt=args.format, hrtf=args.hrtf,
-                           tags=not args.no_tags, compare=args.compare, original_metrics=args.original_metrics)
-    if args.json is not None:
-        with atomic_output(args.json) as tmp:
-            Path(tmp).write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
-    if not args.quiet:
-        print(format_table(report))
-
-
-def _demo(args) -> None:
-    from .demo import render_demo
-
-    written = render_demo(args.output, duration_s=args.duration, seed=args.seed,
-                          say=None if args.quiet else print)
-    if not args.quiet:
-        for path, report in written:
-            print(_report_line(path, report))
-        print(f"each folder in {args.output}/ also has the picture, its scene (.json), stems/ and an overlay (.png)")
-
-
-def _list(args) -> None:
-    from .registry import list_components
-
-    for kind, entries in list_components().items():
-        print(f"{kind}:")
-        for name, summary in entries:
-            print(f"  {name:26s} {summary}")
-    print("formats:")
-    for name, fmt in FORMATS.items():
-        print(f"  {name:26s} {fmt.channels} ch {' '.join(fmt.labels)}: {fmt.description}")
-
-
-def _serve(args) -> None:
-    from .studio.serve import serve
-
-    serve(host=args.host, port=args.port, data_dir=args.data_dir, max_upload_mb=args.max_upload_mb,
-          workers=args.workers, libraries=tuple(args.library), detector=args.detector, quiet=args.quiet)
-
-
-COMMANDS = {"render": _render, "analyze": _analyze, "spatialize": _spatialize, "eval": _eval, "demo": _demo,
-            "serve": _serve, "list": _list}
-
-
-def _flag_message(exc: ParameterError) -> str:
-    flag = FLAGS.get(exc.parameter)
-    return f"{flag}: {exc.detail}" if flag else str(exc)
-
-
-def main(argv: list[str] | None = None) -> int:
-    verbose = False
-    try:
-        args = build_parser().parse_args(argv)
-        verbose = getattr(args, "verbose", False)
-        if args.command is None:
-            build_parser().print_help()
-            return 2
-        COMMANDS[args.command](args)
-        return 0
-    except ParameterError as exc:
-        print(f"error: {_flag_message(exc)}", file=sys.stderr)
-        return 2
-    except See2SoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # the reader went away (``see2sound list | head``): nothing more to say
-        sys.stdout = None
-        return 0
-    except MemoryError:
-        print("error: out of memory (try a shorter --duration or a lower --sample-rate)", file=sys.stderr)
-        return 1
-    except Exception as exc:  # an internal failure: say so in one line, trace only on -v
-        if verbose:
-            traceback.print_exc()
-        print(f"error: internal failure: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
