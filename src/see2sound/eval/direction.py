@@ -29,9 +29,9 @@ Per format:
 
 A mixture of several sources is handled through the peaks; sources closer
 than ``MIN_SEPARATION_DEG`` or much quieter than the rest merge or vanish,
-which the F-score then counts. For exact per-source numbers evaluate each
-stem rendered alone (``see2sound eval`` does this when the scene's stems are
-readable and ``--per-source`` is given).
+which the F-score then counts. For exact per-source numbers, render each
+source alone and evaluate those files (``see2sound eval`` scores the mixture
+only).
 
 Contents
 --------
