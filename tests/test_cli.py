@@ -99,7 +99,26 @@ BAD = {
     "bad sample rate": (lambda d, s: None, ["spatialize", "{scene}", "--sample-rate", "12"], "--sample-rate"),
     "missing scene": (lambda d, s: s.unlink(), ["spatialize", "{scene}"], "no such scene file"),
     "preview without foa": (lambda d, s: None, ["spatialize", "{scene}", "--preview", "{dir}/p.wav"], "--preview"),
+    "unknown renderer": (lambda d, s: None, ["spatialize", "{scene}", "--renderer", "nope"],
+                         "--renderer: unknown renderer 'nope' (choose from see2sound, see2sound-original"),
+    "a format the renderer cannot make": (lambda d, s: None, ["spatialize", "{scene}", "--renderer", "see2sound-original",
+                                                              "--format", "foa"],
+                                          "--format: the see2sound-original renderer makes 5.1 only, not foa"),
+    "preset and models disagree": (lambda d, s: _grey_picture(d / "p.png"), ["render", "{dir}/p.png", "--preset",
+                                                                             "offline", "--models", "hub"],
+                                   "--models: give --preset or --models, not both"),
+    "a picture into a video container": (lambda d, s: _grey_picture(d / "p.png"), ["render", "{dir}/p.png", "-o",
+                                                                                   "{dir}/p.mp4", "--format", "foa"],
+                                         "-o: "),
+    "analyze a video": (lambda d, s: (d / "c.mp4").write_bytes(b"\0" * 64), ["analyze", "{dir}/c.mp4", "-o",
+                                                                           "{dir}/s.json"], "analyze takes a picture"),
 }
+
+
+def _grey_picture(path):
+    from PIL import Image
+
+    Image.new("RGB", (320, 240), (120, 120, 120)).save(path)
 
 
 QUICK_BAD = {"malformed JSON"}  # each case starts the CLI (about 1.3 s): the others are slow
@@ -112,7 +131,8 @@ def test_bad_input_is_one_error_line_exit_2_and_no_output(tmp_path, case):
     setup(tmp_path, scene)
     before = set(tmp_path.iterdir())
     out = tmp_path / "out.wav"
-    result = run(*[a.format(scene=scene, dir=tmp_path) for a in args], "-o", out)
+    args = [a.format(scene=scene, dir=tmp_path) for a in args]
+    result = run(*args, *([] if "-o" in args else ["-o", out]))
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2, result.stderr
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines

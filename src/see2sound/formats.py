@@ -105,6 +105,7 @@ class OutputFormat:
 
 
 FORMATS: dict[str, OutputFormat] = {}
+"""Every registered output format by name, in registration order (binaural, foa, stereo, 5.1, 7.1)."""
 
 
 def register_format(fmt: OutputFormat) -> OutputFormat:

@@ -53,7 +53,6 @@ IN_MEMORY_STEMS_BYTES = 256 * 1024 * 1024
 #: Called with a stage name ("analyse", "sounds", "render") and the fraction of it done.
 StageProgress = Callable[[str, float], None]
 
-#: Each preset's components (and, for ``paper``, its caps).
 PRESETS: dict[str, dict[str, Any]] = {
     "offline": {"detector": "ensemble", "depth": "priors", "sound": "library", "renderer": "see2sound"},
     "hub": {"detector": "sam-clip", "depth": "depth-anything-outdoor", "sound": "stable-audio-open",
@@ -61,6 +60,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"detector": "sam-clip", "depth": "depth-anything-relative", "sound": "stable-audio-open",
               "renderer": "see2sound-original", "max_sources": 3},
 }
+"""Each preset's components by stage (and, for ``paper``, its cap of 3 sources)."""
 
 
 def _check_duration(value: float, parameter: str = "duration_s") -> float:
