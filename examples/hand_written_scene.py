@@ -70,7 +70,7 @@ def main() -> None:
     circle = [{"t": t, "azimuth_deg": float(((t / 8.0) * 360.0 + 180) % 360 - 180), "elevation_deg": 10.0,
                "distance_m": 1.5} for t in np.arange(0.0, 10.5, 0.5)]
     scene = {
-        "schema": "see2sound.scene/1",
+        "schema": "see2sound.scene/2",
         "duration_s": 10.0,
         "sources": [
             {"id": "chime", "label": "clock chime", "position": {"azimuth_deg": 60, "elevation_deg": 5, "distance_m": 3},
