@@ -39,14 +39,14 @@ import numpy as np
 from .errors import ParameterError
 from .io.audio import write_audio
 from .registry import create, release
-from .scene import Scene
+from .scene import MAX_DURATION_S, Scene
 from .sound import LibrarySounds, assign_sounds
 from .spatial import RenderOptions, RenderReport
 from .spatial.options import with_fields
 from .spatial.renderer import check_renderer
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
-MAX_DURATION_S = 3600.0
+#: The most sources analysis finds (``max_sources``); a scene file may hold up to :data:`.scene.MAX_SOURCES`.
 MAX_SOURCES = 64
 #: Stems are kept in memory up to this many bytes in all; beyond, in a temporary folder.
 IN_MEMORY_STEMS_BYTES = 256 * 1024 * 1024
@@ -314,6 +314,7 @@ class Pipeline:
                 for source in self.sounds:
                     release(source)
             step("sounds", 1.0)
+            scene.check_limits()
             audio, report = self.renderer.render(scene, options, out=out, progress=lambda f: step("render", f))
         notes.extend(report.notes)
         return RenderResult(audio, options.sample_rate, scene, report, picture_analysis, notes, video)

@@ -34,10 +34,27 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError, See2SoundError
+from .io import jsondoc
 
 SCHEMA = "see2sound.scene/2"
 #: Schemas that load (older ones are migrated on read).
 READABLE_SCHEMAS = ("see2sound.scene/1", SCHEMA)
+
+# What a scene may hold (SPEC §2.4). Beyond these a number is a mistake, not a scene: a source
+# 1e39 m away overflows the distance law, a gain of 1e300 dB overflows the level, a day of 7.1
+# does not fit a WAV file, and a render's memory grows with its sources.
+#: The longest scene, in seconds (also the latest time a keyframe, window or segment may name).
+MAX_DURATION_S = 3600.0
+#: The most sources one scene may have.
+MAX_SOURCES = 256
+#: The farthest a source may be, in metres.
+MAX_DISTANCE_M = 10_000.0
+#: The range of a sound's gain, in dB.
+MIN_GAIN_DB, MAX_GAIN_DB = -120.0, 60.0
+#: The furthest into its sound a source may start playing, in seconds.
+MAX_OFFSET_S = 86_400.0
+#: The most people a crowd source may stand for.
+MAX_PEOPLE = 100_000
 
 
 def wrap_azimuth_deg(azimuth_deg: float) -> float:
@@ -128,6 +145,8 @@ class _Obj:
             return None
         if len(value) != count or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
             raise See2SoundError(f"{self.at(key)}: expected {what}")
+        if not all(math.isfinite(v) for v in value):
+            raise See2SoundError(f"{self.at(key)}: must be finite, got {value}")
         return [float(v) for v in value]
 
     def obj(self, key: str, required: bool = False) -> _Obj | None:
@@ -150,7 +169,7 @@ def _kind(value: Any) -> str:
 def _direction(o: _Obj) -> tuple[float, float, float]:
     azimuth = o.number("azimuth_deg", required=True)
     elevation = o.number("elevation_deg", required=True, minimum=-90.0, maximum=90.0)
-    distance = o.number("distance_m", required=True, minimum=0.0, exclusive_minimum=True)
+    distance = o.number("distance_m", required=True, minimum=0.0, exclusive_minimum=True, maximum=MAX_DISTANCE_M)
     return wrap_azimuth_deg(azimuth), elevation, distance
 
 
@@ -196,7 +215,7 @@ class Keyframe:
 
     @classmethod
     def from_json(cls, o: _Obj) -> Keyframe:
-        t = o.number("t", required=True, minimum=0.0)
+        t = o.number("t", required=True, minimum=0.0, maximum=MAX_DURATION_S)
         return cls(t, *_direction(o), extra=o.extra())
 
     def to_json(self) -> dict[str, Any]:
@@ -241,9 +260,9 @@ class AudioRef:
     def from_json(cls, o: _Obj) -> AudioRef:
         return cls(
             path=o.string("path", required=True, nonempty=True),
-            gain_db=o.number("gain_db", 0.0),
+            gain_db=o.number("gain_db", 0.0, minimum=MIN_GAIN_DB, maximum=MAX_GAIN_DB),
             loop=o.boolean("loop", True),
-            offset_s=o.number("offset_s", 0.0, minimum=0.0),
+            offset_s=o.number("offset_s", 0.0, minimum=0.0, maximum=MAX_OFFSET_S),
             extra=o.extra(),
         )
 
@@ -295,10 +314,11 @@ class Source:
             raise See2SoundError(f"{o.at('sound')}: expected an object, got {_kind(sound)}")
         active = o.numbers("active_s", 2, "two numbers [start_s, end_s]")
         if active is not None:
-            if not (all(math.isfinite(v) for v in active) and 0 <= active[0] < active[1]):
-                raise See2SoundError(f"{o.at('active_s')}: must be finite with 0 <= start < end, got {active}")
+            if not 0 <= active[0] < active[1] <= MAX_DURATION_S:
+                raise See2SoundError(f"{o.at('active_s')}: must be 0 <= start < end <= {MAX_DURATION_S:g}, "
+                                     f"got {active}")
             active = (active[0], active[1])
-        people = o.number("people", None, minimum=1.0)
+        people = o.number("people", None, minimum=1.0, maximum=MAX_PEOPLE)
         if people is not None and people != int(people):
             raise See2SoundError(f"{o.at('people')}: expected a whole number, got {people:g}")
         return cls(
@@ -373,8 +393,8 @@ class Segment:
 
     @classmethod
     def from_json(cls, o: _Obj) -> Segment:
-        start = o.number("start_s", required=True, minimum=0.0)
-        end = o.number("end_s", required=True, minimum=0.0)
+        start = o.number("start_s", required=True, minimum=0.0, maximum=MAX_DURATION_S)
+        end = o.number("end_s", required=True, minimum=0.0, maximum=MAX_DURATION_S)
         if end <= start:
             raise See2SoundError(f"{o.at('end_s')}: must be after start_s ({start:g}), got {end:g}")
         return cls(start, end, o.string("ambience"), extra=o.extra())
@@ -409,10 +429,14 @@ class Scene:
         schema = o.string("schema", required=True)
         if schema not in READABLE_SCHEMAS:
             raise See2SoundError(f"schema: expected {SCHEMA!r} (or an older {READABLE_SCHEMAS[0]!r}), got {schema!r}")
-        duration = o.number("duration_s", required=True, minimum=0.0, exclusive_minimum=True)
+        duration = o.number("duration_s", required=True, minimum=0.0, exclusive_minimum=True,
+                            maximum=MAX_DURATION_S)
         sources = []
         seen: set[str] = set()
-        for i, item in enumerate(o.array("sources") or []):
+        items = o.array("sources") or []
+        if len(items) > MAX_SOURCES:
+            raise See2SoundError(f"sources: {len(items)} sources; a scene may have at most {MAX_SOURCES}")
+        for i, item in enumerate(items):
             source = Source.from_json(_Obj(item, f"sources[{i}]"))
             if source.id in seen:
                 raise See2SoundError(f"sources[{i}].id: duplicate id {source.id!r}")
@@ -465,11 +489,7 @@ class Scene:
             raise See2SoundError(f"{path}: no such scene file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise See2SoundError(f"{path}: cannot read scene file ({exc})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise See2SoundError(
-                f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        data = jsondoc.loads(text, what=str(path))
         try:
             return cls.from_dict(data, base_dir=path.parent)
         except See2SoundError as exc:
@@ -481,6 +501,33 @@ class Scene:
 
         with atomic_output(path) as tmp:
             Path(tmp).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    def check_limits(self) -> None:
+        """Raise :class:`See2SoundError` naming the path of any number beyond the scene limits.
+
+        :meth:`from_dict` checks these as it reads; this is for scenes built in
+        code, checked again before they are rendered.
+        """
+        def within(path: str, value: float, low: float, high: float) -> None:
+            if not (math.isfinite(value) and low <= value <= high):
+                raise See2SoundError(f"{path}: must be from {low:g} to {high:g}, got {value:g}")
+
+        within("duration_s", self.duration_s, 0.0, MAX_DURATION_S)
+        if len(self.sources) > MAX_SOURCES:
+            raise See2SoundError(f"sources: {len(self.sources)} sources; a scene may have at most {MAX_SOURCES}")
+        refs = [(f"sources[{i}].audio", s.audio) for i, s in enumerate(self.sources)]
+        refs.append(("ambience.audio", self.ambience.audio if self.ambience else None))
+        for where, ref in refs:
+            if ref is not None:
+                within(f"{where}.gain_db", ref.gain_db, MIN_GAIN_DB, MAX_GAIN_DB)
+                within(f"{where}.offset_s", ref.offset_s, 0.0, MAX_OFFSET_S)
+        for i, source in enumerate(self.sources):
+            places = [("position", source.position)] + [(f"trajectory[{k}]", key)
+                                                       for k, key in enumerate(source.trajectory)]
+            for where, place in places:
+                within(f"sources[{i}].{where}.distance_m", place.distance_m, 1e-9, MAX_DISTANCE_M)
+                within(f"sources[{i}].{where}.elevation_deg", place.elevation_deg, -90.0, 90.0)
+                within(f"sources[{i}].{where}.azimuth_deg", place.azimuth_deg, -math.inf, math.inf)
 
     def resolve(self, relative: str) -> Path:
         """The path of a file named in the scene, relative to its folder."""

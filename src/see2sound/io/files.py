@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import See2SoundError
+from ..errors import ParameterError, See2SoundError
 
 
 @contextlib.contextmanager
@@ -74,3 +74,45 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def refuse_overwriting_inputs(outputs: dict[str, str | os.PathLike | None],
+                              inputs: dict[str, str | os.PathLike | None]) -> None:
+    """Raise :class:`ParameterError` if an output would replace an input or another output.
+
+    ``outputs`` maps the parameter that names each output (``output``,
+    ``scene_path``, ``overlay``, ``stems``, ``preview``, ...) to its path;
+    ``inputs`` maps what each input is (``"the picture"``, ``"a sound the scene
+    plays"``, a library folder...) to its path. Paths are compared resolved
+    (links followed) and, where both exist, by :func:`os.path.samefile`. A
+    folder among the inputs (a sound library) may not receive an output, and an
+    output folder (``stems``) may not hold an input.
+    """
+    named = [(what, Path(p)) for what, p in inputs.items() if p is not None]
+    taken: dict[Path, str] = {}
+    for parameter, out in outputs.items():
+        if out is None:
+            continue
+        out = Path(out)
+        resolved = out.resolve()
+        if resolved in taken:
+            raise ParameterError(parameter, f"{out}: is also where {taken[resolved]} goes; give each output its own name")
+        taken[resolved] = parameter
+        for what, path in named:
+            if _same(resolved, path) or (out.is_dir() and _inside(path.resolve(), resolved)):
+                raise ParameterError(parameter, f"{out}: would replace {what} ({path}); choose another name")
+            if path.is_dir() and _inside(resolved, path):
+                raise ParameterError(parameter, f"{out}: is inside {what} ({path}); choose another folder")
+
+
+def _same(resolved: Path, path: Path) -> bool:
+    if resolved == path.resolve():
+        return True
+    try:
+        return resolved.exists() and os.path.samefile(resolved, path)
+    except OSError:
+        return False
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.is_relative_to(folder.resolve())

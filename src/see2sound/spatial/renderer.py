@@ -65,6 +65,8 @@ SPREAD_STEP_DEG = 30.0
 RENDER_EDGE_FADE_S = 0.01
 CONTROL_STEP = 256
 BLOCKS_PER_CHUNK = 48
+#: A chunk's per-source samples are kept under this many bytes.
+CHUNK_BYTES = 32 * 1024 * 1024
 LFE_CUTOFF_HZ = 120.0
 
 
@@ -111,6 +113,7 @@ def audible_sources(scene: Scene) -> list[Source]:
 def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None = None,
                progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
     """The spatial stage alone: sources, room and edge fades, no loudness or limiting."""
+    scene.check_limits()
     sr = options.sample_rate
     n = int(round(scene.duration_s * sr))
     if n < 1:
@@ -136,13 +139,16 @@ def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None =
     return out, report
 
 
-def load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Clip]:
+def load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Signal]:
     """Source id (``"<ambience>"`` for the bed) -> its sound at ``sr``, for every source that is heard.
 
-    Files longer than a minute and played once are read as the render needs them. A source
-    with ``active_s`` is heard only in that window (:class:`~.signals.Windowed`).
+    Each sound is decoded once, however many sources play it. Long mono files at
+    the render's rate, played once, are read as the render needs them; other sounds
+    are held in memory up to :data:`SOUNDS_IN_MEMORY_BYTES` in all, and beyond it
+    kept in temporary files, so memory does not grow with the number or length of
+    the sounds. A source with ``active_s`` is heard only in that window
+    (:class:`~.signals.Windowed`).
     """
-    clips: dict[str, Signal] = {}
     active = {source.id: source.active_s for source in scene.sources}
     refs: list[tuple[str, str, AudioRef]] = []
     for i, source in enumerate(scene.sources):
@@ -152,25 +158,41 @@ def load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Clip]:
             refs.append((source.id, f"sources[{i}].audio.path", source.audio))
     if scene.ambience is not None and scene.ambience.audio is not None:
         refs.append(("<ambience>", "ambience.audio.path", scene.ambience.audio))
+    # One decode per sound: refs to the same file (or the same samples) that loop alike share it.
+    groups: dict[tuple, list[tuple[str, str, AudioRef]]] = {}
     for key, where, ref in refs:
-        gain = 10.0 ** (ref.gain_db / 20.0)
-        offset = int(round(ref.offset_s * sr))
-        if not ref.in_memory and _streamable(scene.resolve(ref.path), sr, ref.loop):
-            clips[key] = FileClip(scene.resolve(ref.path), gain=gain, offset_samples=offset)
+        sound = ("samples", id(ref.samples)) if ref.in_memory else ("file", str(scene.resolve(ref.path).resolve()))
+        groups.setdefault((*sound, ref.loop), []).append((key, where, ref))
+    clips: dict[str, Signal] = {}
+    in_memory = 0
+    for members in groups.values():
+        _, where, first = members[0]
+        if not first.in_memory and _streamable(scene.resolve(first.path), sr, first.loop):
+            sound: Clip | FileClip = FileClip(scene.resolve(first.path))
         else:
-            data = ref_samples(scene, ref, sr, where, notes)
-            clips[key] = Clip(data, sr, gain=gain, loop=ref.loop, offset_samples=offset)
-        if active.get(key) is not None:
-            clips[key] = Windowed(clips[key], sr, *active[key])
+            longest = max(ref.offset_s for _, _, ref in members)
+            sound = Clip(ref_samples(scene, first, sr, where, notes, offset_s=longest), sr, loop=first.loop)
+            if in_memory + sound.nbytes > SOUNDS_IN_MEMORY_BYTES:
+                sound = sound.to_disk(sr)
+            in_memory += sound.nbytes
+        for key, _, ref in members:
+            clips[key] = sound.placed(10.0 ** (ref.gain_db / 20.0), int(round(ref.offset_s * sr)))
+            if active.get(key) is not None:
+                clips[key] = Windowed(clips[key], sr, *active[key])
     return clips
 
 
-def ref_samples(scene: Scene, ref: AudioRef, sr: int, where: str, notes: list[str]) -> np.ndarray:
-    """The sound an AudioRef holds or names, mono float32 at ``sr``, up to ``offset_s + duration_s`` long."""
+def ref_samples(scene: Scene, ref: AudioRef, sr: int, where: str, notes: list[str], *,
+                offset_s: float | None = None) -> np.ndarray:
+    """The sound an AudioRef holds or names, mono float32 at ``sr``, up to ``offset_s + duration_s`` long.
+
+    ``offset_s`` defaults to the ref's own.
+    """
     if ref.in_memory:
         return resample(ref.samples, ref.sample_rate, sr).astype(np.float32, copy=False)
+    offset_s = ref.offset_s if offset_s is None else offset_s
     try:
-        data, file_notes = read_mono(scene.resolve(ref.path), sr, max_duration_s=ref.offset_s + scene.duration_s)
+        data, file_notes = read_mono(scene.resolve(ref.path), sr, max_duration_s=offset_s + scene.duration_s)
     except See2SoundError as exc:
         raise See2SoundError(f"{where}: {exc}") from None
     notes.extend(file_notes)
@@ -179,6 +201,8 @@ def ref_samples(scene: Scene, ref: AudioRef, sr: int, where: str, notes: list[st
 
 #: Files longer than this, mono, at the render's rate and played once, are read as needed.
 STREAM_AFTER_S = 60.0
+#: Decoded sounds are held in memory up to this many bytes in all; further ones go to temporary files.
+SOUNDS_IN_MEMORY_BYTES = 256 * 1024 * 1024
 
 
 def _streamable(path, sr: int, loop: bool) -> bool:
@@ -361,8 +385,11 @@ class _Plan:
             lfe = [lfe_sos, np.zeros((lfe_sos.shape[0], 2))]
         main_sources = self.direct + ([] if foa_engine is not None else self.reflections)
         fade = max(1, int(RENDER_EDGE_FADE_S * self.sr))
-        for b0 in range(0, n_blocks, BLOCKS_PER_CHUNK):
-            nb = min(BLOCKS_PER_CHUNK, n_blocks - b0)
+        # Panning holds every source's samples for a chunk: fewer blocks a chunk when there are many.
+        per_block = max(len(main_sources), len(self.reflections), 1) * B * 4
+        chunk = int(np.clip(CHUNK_BYTES // per_block, 1, BLOCKS_PER_CHUNK))
+        for b0 in range(0, n_blocks, chunk):
+            nb = min(chunk, n_blocks - b0)
             t0 = b0 * B
             y = self.engine.render(main_sources, b0, nb)
             if foa_engine is not None:

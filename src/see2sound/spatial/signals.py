@@ -8,7 +8,7 @@ convolution needs, and keep memory bounded whatever the scene's length.
 Contents
 --------
 Clip           a decoded sound placed in the scene (gain, offset, loop)
-FileClip       a long sound read from its file as it is needed (no loop)
+FileClip       a long sound read from its file as it is needed
 Delayed        a signal delayed by a time-varying amount (propagation, images)
 Decorrelated   a signal through a short all-pass-like FIR (for wide sources)
 Windowed       a signal heard only within a time window (a source's ``active_s``)
@@ -18,6 +18,8 @@ Silence
 
 from __future__ import annotations
 
+import copy
+import tempfile
 from typing import Callable, Protocol
 
 import numpy as np
@@ -70,12 +72,14 @@ class Clip:
 
     ``offset_samples`` is where in the sound playback starts; with ``loop``
     the sound repeats (its seam crossfaded at equal power), otherwise it plays
-    once and then is silent.
+    once and then is silent. :meth:`placed` gives the same decoded sound at
+    another gain and offset without copying it, so sources that share a file
+    share its memory.
     """
 
     def __init__(self, data: np.ndarray, sample_rate: int, *, gain: float = 1.0, loop: bool = True,
                  offset_samples: int = 0):
-        data = np.asarray(data, dtype=np.float32) * np.float32(gain)
+        data = np.asarray(data, dtype=np.float32)
         self.loop = loop
         if loop:
             xf = min(int(LOOP_CROSSFADE_S * sample_rate), len(data) // 4)
@@ -85,7 +89,18 @@ class Clip:
                 data = np.concatenate([head, data[xf:-xf]])
         self.data = np.concatenate([data, data[:1] if loop else np.zeros(1, np.float32)])
         self.length = len(data)
+        self.gain = np.float32(gain)
         self.offset = int(offset_samples)
+
+    def placed(self, gain: float, offset_samples: int) -> Clip:
+        """This sound at ``gain`` from ``offset_samples`` on, sharing its samples."""
+        other = copy.copy(self)
+        other.gain, other.offset = np.float32(gain), int(offset_samples)
+        return other
+
+    @property
+    def nbytes(self) -> int:
+        return self.data.nbytes
 
     def samples(self, start: int, stop: int) -> np.ndarray:
         if not self.loop or start < 0:
@@ -100,7 +115,7 @@ class Clip:
             out[filled: filled + len(piece)] = piece
             filled += len(piece)
             first = 0
-        return out
+        return out if self.gain == 1 else out * self.gain
 
     def read(self, times: np.ndarray) -> np.ndarray:
         """Samples at (possibly fractional) scene times, linearly interpolated."""
@@ -123,32 +138,62 @@ class Clip:
         if frac is not None:
             out = out + frac * (self.data[pos + 1] - out)
         out[~valid] = 0.0
-        return out
+        return out if self.gain == 1 else out * self.gain
+
+    def to_disk(self, sample_rate: int) -> FileClip:
+        """The same sound, kept in a temporary file and read as needed (memory no longer held)."""
+        import soundfile as sf
+
+        spill = tempfile.TemporaryFile(prefix=".see2sound-sound-")
+        sf.write(spill, self.data[: self.length], sample_rate, format="WAV", subtype="FLOAT")
+        spill.seek(0)
+        return FileClip(spill, gain=float(self.gain), loop=self.loop, offset_samples=self.offset)
 
 
 class FileClip:
-    """A long mono file at the render's rate, read by range as it is needed, played once.
+    """A mono sound at the render's rate, read from its file by range as it is needed.
 
-    Used for long stems (a video's sounds) so memory does not grow with their length.
+    Used for long sounds (a video's stems, or any sound that would not fit
+    the render's memory budget) so memory does not grow with their length.
+    ``path`` is a file name or an open binary file.
     """
 
-    def __init__(self, path, *, gain: float = 1.0, offset_samples: int = 0):
+    def __init__(self, path, *, gain: float = 1.0, loop: bool = False, offset_samples: int = 0):
         import soundfile as sf
 
-        self._file = sf.SoundFile(str(path))
+        self._file = sf.SoundFile(path if hasattr(path, "read") else str(path))
         self.length = self._file.frames
         self.gain = np.float32(gain)
         self.offset = int(offset_samples)
-        self.loop = False
+        self.loop = loop
+
+    def placed(self, gain: float, offset_samples: int) -> FileClip:
+        """This sound at ``gain`` from ``offset_samples`` on, reading the same file."""
+        other = copy.copy(self)
+        other.gain, other.offset = np.float32(gain), int(offset_samples)
+        return other
+
+    nbytes = 0
+
+    def _read(self, start: int, count: int) -> np.ndarray:
+        self._file.seek(start)
+        return self._file.read(count, dtype="float32", always_2d=True)[:, 0]
 
     def _range(self, lo: int, hi: int) -> np.ndarray:
-        """File samples lo..hi-1 (zeros outside the file)."""
+        """File samples lo..hi-1 (zeros outside the file, or the file repeated if it loops)."""
         out = np.zeros(hi - lo, dtype=np.float32)
-        a, b = max(lo, 0), min(hi, self.length)
-        if b > a:
-            self._file.seek(a)
-            data = self._file.read(b - a, dtype="float32", always_2d=True)[:, 0]
-            out[a - lo:a - lo + len(data)] = data
+        if self.loop:
+            at, filled = lo % self.length, 0
+            while filled < len(out):
+                piece = self._read(at, min(len(out) - filled, self.length - at))
+                out[filled: filled + len(piece)] = piece
+                filled += len(piece)
+                at = 0
+        else:
+            a, b = max(lo, 0), min(hi, self.length)
+            if b > a:
+                data = self._read(a, b - a)
+                out[a - lo:a - lo + len(data)] = data
         return out * self.gain
 
     def samples(self, start: int, stop: int) -> np.ndarray:
