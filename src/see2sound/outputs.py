@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ParameterError, See2SoundError
 from .formats import format_from_name
-from .io.audio import check_output_path, write_audio_to
+from .io.audio import OUTPUT_SUFFIXES, check_output_path, write_audio_to
 from .io.buffer import DiskAudio
-from .io.files import atomic_folder, atomic_output
+from .io.files import atomic_folder, atomic_output, refuse_overwriting_inputs
 from .pipeline import AnalysisOptions, Pipeline, RenderResult, SoundOptions, is_video
 from .scene import Scene
 from .spatial import RenderOptions
@@ -32,6 +33,8 @@ from .spatial.renderer import render_scene
 
 #: Renders larger than this are held in a temporary file beside the output, not in memory.
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
+#: The largest WAV file (its chunk sizes are 32-bit).
+WAV_MAX_BYTES = 2 ** 32 - 2 ** 16
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,26 @@ def format_for(path: str | os.PathLike, asked: str | None, pipeline: Pipeline | 
     return asked or format_from_name(path) or (pipeline.default_format if pipeline else "binaural")
 
 
+def check_room(path: str | os.PathLike, channels: int, n: int, subtype: str) -> None:
+    """An error naming ``output`` if a render of ``n`` frames cannot be written to ``path``.
+
+    A WAV file holds at most 4 GiB (its sizes are 32-bit); the folder must have
+    room for the file and, for long renders, its disk buffer.
+    """
+    path = Path(path)
+    size = n * channels * (4 if subtype == "float" else 3)
+    if path.suffix.lower() == ".wav" and size > WAV_MAX_BYTES:
+        raise ParameterError("output", f"{path}: {size / 2 ** 30:.1f} GiB of audio; a WAV file holds at most 4 GiB: "
+                                       "write .flac, 24-bit WAV (--bits 24) or a shorter scene")
+    needed = size + (n * channels * 4 if n * channels * 4 > IN_MEMORY_LIMIT_BYTES else 0)
+    folder = path.resolve().parent
+    with contextlib.suppress(OSError):  # a missing folder is reported when the file is opened
+        free = shutil.disk_usage(folder).free
+        if needed > free:
+            raise ParameterError("output", f"{path}: needs {needed / 2 ** 30:.1f} GiB; {folder} has "
+                                           f"{free / 2 ** 30:.1f} GiB free")
+
+
 def _buffer(stack: contextlib.ExitStack, channels: int, n: int, folder: Path):
     if channels * n * 4 > IN_MEMORY_LIMIT_BYTES:
         return stack.enter_context(DiskAudio(channels, n, folder=folder))
@@ -87,15 +110,26 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
     video = is_video(source)
     if targets.muxed and not video:
         raise ParameterError("output", f"{targets.audio}: a picture's audio goes into .wav or .flac")
+    if video and not targets.muxed and Path(targets.audio).suffix.lower() not in OUTPUT_SUFFIXES:
+        from .video.mux import CONTAINERS
+
+        raise ParameterError("output", f"{targets.audio}: a video's output must end in "
+                                       f"{', '.join(OUTPUT_SUFFIXES + tuple(CONTAINERS))}")
     if targets.overlay and video:
         raise ParameterError("overlay", "for pictures only")
     suffix = None if targets.muxed else check_output_path(targets.audio)
+    refuse_overwriting_inputs(
+        {"output": targets.audio, "scene_path": targets.scene, "stems": targets.stems, "overlay": targets.overlay},
+        {f"the {'video' if video else 'picture'}": source, "the HRTF file": options.hrtf,
+         **{f"the sound library {folder}": folder for folder in pipeline.library.folders}})
     if video:
         from .video.decode import probe
 
         duration_s = probe(source).duration_s
     else:
         duration_s = analysis.duration_s
+    if not targets.muxed:
+        check_room(targets.audio, options.channels, int(round(duration_s * options.sample_rate)), targets.subtype)
     out_dir = Path(targets.audio).resolve().parent
     with contextlib.ExitStack() as stack:
         audio_tmp = None if targets.muxed else stack.enter_context(atomic_output(targets.audio))
@@ -129,14 +163,22 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
 
 
 def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, renderer: str = "see2sound",
-                        preview: str | None = None, subtype: str = "float", progress=None):
-    """Render ``scene`` into ``output`` (and, for an ambisonic format, its binaural decode into ``preview``)."""
+                        preview: str | None = None, subtype: str = "float", progress=None,
+                        scene_file: str | os.PathLike | None = None):
+    """Render ``scene`` into ``output`` (and, for an ambisonic format, its binaural decode into ``preview``).
+
+    Neither output may replace ``scene_file`` (the file ``scene`` was read
+    from), a sound the scene plays or the HRTF file.
+    """
     suffix = check_output_path(output)
     if preview is not None:
         if not options.output.is_ambisonic:
             raise ParameterError("preview", "only for an ambisonic format (foa)")
         check_output_path(preview)
+    refuse_overwriting_inputs({"output": output, "preview": preview},
+                              {"the scene file": scene_file, "the HRTF file": options.hrtf, **_sounds_of(scene)})
     n = int(round(scene.duration_s * options.sample_rate))
+    check_room(output, options.channels, n, subtype)
     with contextlib.ExitStack() as stack:
         out_tmp = stack.enter_context(atomic_output(output))
         preview_tmp = stack.enter_context(atomic_output(preview)) if preview else None
@@ -152,12 +194,21 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
     return report
 
 
+def _sounds_of(scene: Scene) -> dict[str, Path]:
+    """Each sound file the scene plays, by where the scene names it."""
+    refs = [(f"sources[{i}]", s.audio) for i, s in enumerate(scene.sources)]
+    refs.append(("ambience", scene.ambience.audio if scene.ambience else None))
+    return {f"the sound of {where} in the scene": scene.resolve(ref.path)
+            for where, ref in refs if ref is not None and ref.path is not None}
+
+
 def write_analysis(pipeline: Pipeline, picture: str | os.PathLike, scene_path: str, *,
                    analysis: AnalysisOptions, overlay: str | None = None):
     """Analyse a picture and save its scene (and an overlay), all or nothing; returns the Analysis."""
     if is_video(picture):
         raise See2SoundError(f"{picture}: analyze takes a picture; render a video with `render`")
     Targets(scene_path, scene=scene_path, overlay=overlay)  # checks the names
+    refuse_overwriting_inputs({"output": scene_path, "overlay": overlay}, {"the picture": picture})
     found = pipeline.analyze(picture, analysis)
     found.scene.input["path"] = os.path.relpath(Path(picture).resolve(), Path(scene_path).resolve().parent)
     with contextlib.ExitStack() as stack:

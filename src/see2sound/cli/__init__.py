@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -153,7 +155,8 @@ def _spatialize(args) -> None:
     with _progress(not args.quiet) as progress:
         report = spatialize_to_files(scene, args.output, options, renderer=args.renderer or "see2sound",
                                      preview=args.preview, subtype="float" if args.bits == "float" else "pcm24",
-                                     progress=(lambda f: progress("render", f)) if progress else None)
+                                     progress=(lambda f: progress("render", f)) if progress else None,
+                                     scene_file=args.scene)
     if not args.quiet:
         print(_report_line(args.output, report))
         if args.verbose:
@@ -164,10 +167,13 @@ def _spatialize(args) -> None:
 
 def _eval(args) -> None:
     from ..eval import evaluate_file, format_table
-    from ..io.files import atomic_output
+    from ..io.files import atomic_output, refuse_overwriting_inputs
 
-    if args.json is not None and Path(args.json).suffix.lower() != ".json":
-        raise See2SoundError(f"{args.json}: the report must end in .json")
+    if args.json is not None:
+        if Path(args.json).suffix.lower() != ".json":
+            raise ParameterError("report", f"{args.json}: the report is JSON: its name must end in .json")
+        refuse_overwriting_inputs({"report": args.json}, {"the audio": args.audio, "the scene file": args.scene,
+                                                          "the audio to compare": args.compare})
     report = evaluate_file(args.audio, Scene.load(args.scene), fmt=args.format, hrtf=args.hrtf,
                            tags=not args.no_tags, compare=args.compare, original_metrics=args.original_metrics)
     if args.json is not None:
@@ -216,7 +222,26 @@ def _flag_message(exc: ParameterError) -> str:
     return f"{flag}: {exc.detail}" if flag else str(exc)
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (``timeout``, systemd, a container runtime): unwind like Ctrl-C, removing partial outputs."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (SIGTERM is handled as Ctrl-C is, for the duration)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    try:
+        return _main(argv)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     verbose = False
     try:
         args = build_parser().parse_args(argv)
@@ -235,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("error: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # the reader went away (``see2sound list | head``): nothing more to say
         sys.stdout = None
         return 0

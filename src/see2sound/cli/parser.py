@@ -25,7 +25,8 @@ FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf",
          "analysis_rate_hz": "--analysis-rate", "seed": "--seed", "detector": "--detector", "depth": "--depth",
          "sound": "--sound", "sound_steps": "--sound-steps", "renderer": "--renderer", "preset": "--preset",
          "keep_original": "--keep-original", "overlay": "--overlay", "scene_path": "--scene-out",
-         "preview": "--preview", "output": "-o", "port": "--port", "workers": "--workers", "max_upload_mb": "--max-upload-mb"}
+         "preview": "--preview", "output": "-o", "port": "--port", "workers": "--workers", "max_upload_mb": "--max-upload-mb",
+         "report": "--json", "stems": "--stems"}
 
 
 

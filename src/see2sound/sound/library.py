@@ -35,11 +35,16 @@ import soundfile as sf
 from ..vision.vocabulary import KINDS
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3")
+#: A library folder's walk visits at most this many entries ...
+MAX_SCAN_ENTRIES = 200_000
+#: ... and indexes at most this many sound files.
+MAX_LIBRARY_FILES = 20_000
 MAX_FILE_SECONDS = 600.0
 MAX_CHANNELS = 8
 RATE_RANGE = (4000, 384000)
 LOOP_MIN_SECONDS = 8.0
-INDEX_VERSION = 1
+#: 2: tags from the float-simulated tagger (1 ran its fused int8 kernels, whose tags differ by CPU).
+INDEX_VERSION = 2
 
 #: Words in file and folder names that point at a vocabulary label.
 SYNONYMS = {
@@ -124,9 +129,15 @@ class SoundLibrary:
         cache_file = _cache_path(root, cache_dir)
         cached = _read_cache(cache_file)
         fresh: dict[str, dict] = {}
-        for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()):
+        paths, walk_warnings = _sound_files(root)
+        lib.warnings.extend(f"{folder}: {w}" for w in walk_warnings)
+        for path in paths:
             rel = str(path.relative_to(root))
-            stat = path.stat()
+            try:
+                stat = path.stat()
+            except OSError as exc:
+                lib.warnings.append(f"{path}: cannot read ({exc.strerror}); skipped")
+                continue
             stamp = [stat.st_size, stat.st_mtime_ns]
             record = cached.get(rel)
             if record is None or record.get("stamp") != stamp or (tagger is not None and not record.get("tagged")):
@@ -141,6 +152,25 @@ class SoundLibrary:
                                          duration_s=record["duration_s"], origin="user", title=record.get("title")))
         _write_cache(cache_file, fresh)
         return lib
+
+
+def _sound_files(root: Path) -> tuple[list[Path], list[str]]:
+    """The sound files under ``root`` (links not followed, unreadable folders passed over), sorted,
+    and warnings. The walk stops after :data:`MAX_SCAN_ENTRIES` entries or :data:`MAX_LIBRARY_FILES` sounds,
+    so a folder like ``/`` or ``/proc`` cannot keep it going."""
+    found: list[Path] = []
+    seen, warnings_ = 0, []
+    for folder, dirs, files in os.walk(root, onerror=lambda exc: None):
+        seen += len(dirs) + len(files)
+        dirs.sort()
+        found.extend(Path(folder) / f for f in sorted(files) if Path(f).suffix.lower() in AUDIO_SUFFIXES)
+        if seen > MAX_SCAN_ENTRIES or len(found) > MAX_LIBRARY_FILES:
+            warnings_.append(f"stopped after {seen} entries and {len(found)} sound files "
+                             f"(a library holds at most {MAX_LIBRARY_FILES}); point --library at its sound folder")
+            break
+    if not found and not warnings_:
+        warnings_.append("no sound files (.wav, .flac, .ogg, .mp3) in it")
+    return sorted(p for p in found[:MAX_LIBRARY_FILES] if p.is_file()), warnings_
 
 
 def _words(text: str) -> list[str]:
