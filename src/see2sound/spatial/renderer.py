@@ -171,7 +171,10 @@ def load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Signal]:
             sound: Clip | FileClip = FileClip(scene.resolve(first.path))
         else:
             longest = max(ref.offset_s for _, _, ref in members)
-            sound = Clip(ref_samples(scene, first, sr, where, notes, offset_s=longest), sr, loop=first.loop)
+            data = ref_samples(scene, first, sr, where, notes, offset_s=longest)
+            # A sound that lasts past the scene never comes round: play it as it is, no loop seam.
+            loops = first.loop and len(data) < round((longest + scene.duration_s) * sr)
+            sound = Clip(data, sr, loop=loops)
             if in_memory + sound.nbytes > SOUNDS_IN_MEMORY_BYTES:
                 sound = sound.to_disk(sr)
             in_memory += sound.nbytes
