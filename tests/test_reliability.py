@@ -92,6 +92,14 @@ def _bad_sofa(d: Path) -> None:
         f["Data.IR"] = np.zeros((2, 2, 64))
 
 
+def _huge_sofa(d: Path) -> None:
+    """A SOFA file that declares 10 million measurements (its data never written: the file stays small)."""
+    _scene(d)
+    with h5py.File(d / "x.sofa", "w") as f:
+        f.attrs["SOFAConventions"] = "SimpleFreeFieldHRIR"
+        f.create_dataset("Data.IR", shape=(10_000_000, 2, 256), dtype="f4", chunks=(1, 2, 256))
+
+
 def _many_sources(d: Path, count: int) -> None:
     _scene(d)
     doc = json.loads((d / "scene.json").read_text())
@@ -207,6 +215,9 @@ CASES: dict[str, Case] = {
                                        "need SimpleFreeFieldHRIR", _bad_sofa),
     "not a SOFA file": Case(["spatialize", S, "-o", "{dir}/o.wav", "--hrtf", "{dir}/x.sofa"], "not a SOFA file",
                             lambda d: (_scene(d), (d / "x.sofa").write_text("hello"))),
+    "SOFA declaring 10 million measurements": Case(
+        ["spatialize", S, "-o", "{dir}/o.wav", "--hrtf", "{dir}/x.sofa"],
+        "10000000 measurements of 256 taps; an HRTF may have at most 100000", _huge_sofa),
     "missing SOFA file": Case(["spatialize", S, "-o", "{dir}/o.wav", "--hrtf", "{dir}/x.sofa"], "no such SOFA file",
                               _scene),
     "preview without foa": Case(["spatialize", S, "-o", "{dir}/o.wav", "--preview", "{dir}/p.wav"], "--preview",

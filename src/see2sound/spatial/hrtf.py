@@ -38,6 +38,8 @@ from ..io.audio import resample
 from .geometry import to_unit_vector
 
 DEFAULT_SOFA = "mit_kemar_normal_pinna.sofa"
+#: The largest HRTF set read: measurements (dense research sets have about 10,000) and taps per response.
+MAX_MEASUREMENTS, MAX_TAPS = 100_000, 16_384
 #: Low band over which each ear's delay is fitted to the excess phase.
 ITD_BAND_HZ = 1500.0
 #: Fraction of each filter's energy that the truncated minimum-phase filter keeps.
@@ -83,6 +85,10 @@ def read_sofa(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, float, n
         if convention != "SimpleFreeFieldHRIR":
             raise See2SoundError(
                 f"{path}: SOFA convention is {convention or 'missing'!r}; need SimpleFreeFieldHRIR")
+        shape = getattr(f.get("Data.IR"), "shape", ())
+        if len(shape) == 3 and (shape[0] > MAX_MEASUREMENTS or shape[2] > MAX_TAPS):
+            raise See2SoundError(f"{path}: {shape[0]} measurements of {shape[2]} taps; an HRTF may have at most "
+                                 f"{MAX_MEASUREMENTS} of at most {MAX_TAPS}")
         try:
             ir = np.asarray(f["Data.IR"][()], dtype=np.float64)
             positions = np.asarray(f["SourcePosition"][()], dtype=np.float64)
