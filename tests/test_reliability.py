@@ -242,6 +242,10 @@ CASES: dict[str, Case] = {
                                         "--models", "hub"], "--models: give --preset or --models, not both", _picture),
     "port 99999": Case(["serve", "--port", "99999"], "--port: must be from 1 to 65535"),
     "no workers": Case(["serve", "--workers", "0"], "--workers: must be from 1 to 16"),
+    "studio with no jobs allowed": Case(["serve", "--max-jobs", "0"], "--max-jobs: must be a whole number from 1"),
+    "studio keeping jobs -1 days": Case(["serve", "--keep-days", "-1"], "--keep-days: must be from 0 to 36500"),
+    "studio store of NaN GB": Case(["serve", "--max-store-gb", "nan"], "--max-store-gb: must be more than 0"),
+    "studio jobs of 1e9 s": Case(["serve", "--max-duration", "1e9"], "--max-duration: must be more than 0 and at most"),
     # outputs
     "a picture into a video container": Case(["render", "{dir}/p.png", "-o", "{dir}/p.mp4", "--format", "foa"],
                                              "-o: {dir}/p.mp4: a picture's audio goes into .wav or .flac", _picture),
@@ -312,7 +316,8 @@ def _shown(line: str, d: Path) -> str:
 def doc_rows() -> dict[str, tuple[str, str]]:
     """case -> (exit status, message) from docs/reliability.md's CLI table."""
     rows = {}
-    for line in DOC.read_text().splitlines():
+    section = DOC.read_text().split("\n## Command line\n")[1].split("\n## ")[0]
+    for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 4 and cells[2].isdigit():
             rows[cells[0]] = (cells[2], cells[3].removeprefix("`` ").removesuffix(" ``").replace("\\|", "|"))

@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import threading
 
 import numpy as np
@@ -52,7 +53,11 @@ def test_the_page_and_the_openapi_description(studio):
     paths = studio.get("/openapi.json").json()["paths"]
     assert {"/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/scene", "/api/jobs/{job_id}/result"} <= set(paths)
     assert {"get", "put"} <= set(paths["/api/jobs/{job_id}/scene"])
-    assert studio.get("/docs").status_code == 200
+    for docs in ("/docs", "/redoc"):  # served from here, not a CDN: they work offline
+        response = studio.get(docs)
+        assert response.status_code == 200 and "//cdn" not in response.text and "https://" not in response.text
+        for asset in re.findall(r'(?:src|href)="(/static[^"]+)"', response.text):
+            assert studio.get(asset).status_code == 200, asset
 
 
 def test_library_search(studio):
@@ -123,7 +128,7 @@ def test_a_client_cannot_name_files_or_add_sources(studio, bus_job):
 
 
 @pytest.mark.parametrize("body, status, words", [
-    (b"{not json", 400, "not JSON"),
+    (b"{not json", 400, "the body: invalid JSON"),
     (b"[1, 2]", 422, "scene object"),
     (json.dumps({"schema": "see2sound.scene/1"}).encode(), 422, "duration_s"),
 ])

@@ -132,3 +132,62 @@ def test_errors_are_shown_in_words(page, tmp_path):
     page.click("#analyse")
     page.wait_for_selector("#error:not([hidden])", timeout=30_000)
     assert "not a picture or video" in page.inner_text("#error")
+
+
+def test_the_api_docs_work_offline(page, server):
+    docs = page.context.browser.new_page()
+    outside, problems = [], []
+    docs.route("**/*", lambda route: (route.continue_() if route.request.url.startswith(server)
+                                      else (outside.append(route.request.url), route.abort())))
+    docs.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    docs.on("pageerror", lambda exc: problems.append(str(exc)))
+    docs.goto(f"{server}/docs")
+    docs.wait_for_selector(".swagger-ui .info .title:has-text('see2sound studio')", timeout=30_000)
+    assert docs.locator(".opblock-summary-path[data-path='/api/jobs']").count() >= 1
+    assert outside == [] and problems == [], (outside, problems)
+    docs.goto(f"{server}/redoc")
+    docs.wait_for_selector("h1:has-text('see2sound studio')", timeout=30_000)
+    docs.close()
+    # ReDoc's sidebar links its maker's logo from their site: the page's policy blocks it, nothing else.
+    assert outside == [] and all("cdn.redoc.ly" in p and "img-src" in p for p in problems), (outside, problems)
+
+
+def test_another_web_site_cannot_queue_jobs(page, server, photos):
+    """A page from another origin posts a picture to the studio, as a form and with fetch: refused, no job made."""
+    import http.server
+    import threading
+
+    evil_page = (f'<form id="f" method="post" enctype="multipart/form-data" action="{server}/api/jobs">'
+                 '<input type="hidden" name="duration" value="120"></form>').encode()
+
+    class Evil(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.end_headers()
+            self.wfile.write(evil_page)
+
+        def log_message(self, *args):
+            pass
+
+    evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    before = json.load(urllib.request.urlopen(f"{server}/api/jobs"))["jobs"]
+    attacker = page.context.browser.new_page()
+    try:
+        attacker.goto(f"http://localhost:{evil.server_address[1]}/")
+        picture = list(photos["grace_hopper.jpg"].read_bytes())
+        status = attacker.evaluate("""async ([url, bytes]) => {
+            const form = new FormData();
+            form.append("file", new Blob([new Uint8Array(bytes)], {type: "image/jpeg"}), "x.jpg");
+            const answer = await fetch(url + "/api/jobs", {method: "POST", body: form, mode: "no-cors"});
+            return answer.type;
+        }""", [server, picture])
+        assert status == "opaque"  # the browser sent it; the studio's answer is not readable
+        with attacker.expect_navigation():
+            attacker.evaluate("document.getElementById('f').submit()")
+        assert "cross-site request refused" in attacker.content()
+    finally:
+        attacker.close()
+        evil.shutdown()
+    assert json.load(urllib.request.urlopen(f"{server}/api/jobs"))["jobs"] == before

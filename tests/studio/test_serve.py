@@ -45,3 +45,18 @@ def test_an_unusable_data_folder_is_one_error_line(tmp_path):
     run = _serve("--port", port, "--data-dir", blocker / "data")
     assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
     assert run.stderr.startswith(f"error: {blocker / 'data'}: cannot keep the studio's jobs there")
+
+
+@pytest.mark.parametrize("limit, value, words", [
+    ("max_jobs_per_client", 0, "max_jobs_per_client: must be a whole number from 1 to 1000, got 0"),
+    ("max_store_gb", -1.0, "max_store_gb: must be more than 0 and at most 100000, got -1.0"),
+    ("max_duration_s", 7200.0, "max_duration_s: must be more than 0 and at most 3600, got 7200.0"),
+    ("keep_days", float("inf"), "keep_days: must be from 0 to 36500, got inf"),
+])
+def test_bad_limits_are_one_error_before_anything_starts(limit, value, words, tmp_path):
+    from see2sound.errors import ParameterError
+    from see2sound.studio.serve import serve
+
+    with pytest.raises(ParameterError) as error:
+        serve(port=1, data_dir=tmp_path / "data", **{limit: value})  # port 1: it would fail later
+    assert str(error.value) == words and not (tmp_path / "data").exists()

@@ -210,7 +210,9 @@ def _serve(args) -> None:
     from ..studio.serve import serve
 
     serve(host=args.host, port=args.port, data_dir=args.data_dir, max_upload_mb=args.max_upload_mb,
-          workers=args.workers, libraries=tuple(args.library), detector=args.detector, quiet=args.quiet)
+          workers=args.workers, libraries=tuple(args.library), detector=args.detector, quiet=args.quiet,
+          max_jobs_per_client=args.max_jobs_per_client, max_jobs=args.max_jobs, max_store_gb=args.max_store_gb,
+          max_duration_s=args.max_duration, keep_days=args.keep_days)
 
 
 COMMANDS = {"render": _render, "analyze": _analyze, "spatialize": _spatialize, "eval": _eval, "demo": _demo,

@@ -26,7 +26,9 @@ FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf",
          "sound": "--sound", "sound_steps": "--sound-steps", "renderer": "--renderer", "preset": "--preset",
          "keep_original": "--keep-original", "overlay": "--overlay", "scene_path": "--scene-out",
          "preview": "--preview", "output": "-o", "port": "--port", "workers": "--workers", "max_upload_mb": "--max-upload-mb",
-         "report": "--json", "stems": "--stems"}
+         "report": "--json", "stems": "--stems", "max_jobs_per_client": "--max-jobs-per-client",
+         "max_jobs": "--max-jobs", "max_store_gb": "--max-store-gb", "max_duration_s": "--max-duration",
+         "keep_days": "--keep-days"}
 
 
 
@@ -166,6 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the detector for every job's pictures: ensemble (default) or any registered one")
     sv.add_argument("--library", action="append", default=[], metavar="DIR",
                     help="a folder of your own sounds (repeatable; also SEE2SOUND_LIBRARY)")
+    sv.add_argument("--max-jobs-per-client", type=int, default=4, metavar="N",
+                    help="jobs one client (address) may have queued or running (default 4)")
+    sv.add_argument("--max-jobs", type=int, default=16, metavar="N", help="jobs queued or running in all (default 16)")
+    sv.add_argument("--max-store-gb", type=float, default=10.0, metavar="GB",
+                    help="disk the jobs' files and uploads may take (default 10)")
+    sv.add_argument("--max-duration", type=float, default=120.0, metavar="S",
+                    help="longest audio a job may ask for, and longest video (default 120)")
+    sv.add_argument("--keep-days", type=float, default=7.0, metavar="DAYS",
+                    help="delete finished and failed jobs after this many days (default 7; 0: keep them)")
     _common(sv)
 
     ls = commands.add_parser("list", help="the registered components and output formats",

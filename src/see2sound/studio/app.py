@@ -1,4 +1,4 @@
-"""The studio's HTTP API and page (FastAPI; OpenAPI at ``/docs``).
+"""The studio's HTTP API and page (FastAPI; Swagger UI at ``/docs``, OpenAPI at ``/openapi.json``).
 
 =========================================  ==================================================
 ``POST /api/jobs``                          multipart ``file`` (+ ``duration``, ``seed``,
@@ -13,14 +13,21 @@
 ``GET /api/components``                    the registered detectors, depth, sounds, renderers and formats
 =========================================  ==================================================
 
-Safety: request bodies are limited (uploads ``max_upload_mb``, default 50
-MB; anything else 16 MB) while they stream in, answered 413; an upload's
-type comes from its bytes, and it is decoded before a job is made (415 /
-422 otherwise); ids are 128-bit random; files are served only from the job
-store by fixed names (:meth:`~.store.JobStore.file`); the client never
-names a path. Every error is JSON ``{"error": "..."}`` with a 4xx status;
-a 500 means a bug. Bound to a loopback address, the studio also refuses
-requests whose ``Host`` is not a loopback name (DNS rebinding).
+Safety (details in the modules named):
+
+- Requests: bound to a loopback address, only loopback ``Host`` names
+  (DNS rebinding, 421); a change (POST, PUT, PATCH, DELETE) from a web
+  browser only from the studio's own page, with its token (403); a
+  request without browser headers (curl, scripts) needs no token
+  (:mod:`.guard`). Bodies are limited while they stream in (413).
+- Uploads: typed by their bytes and decoded before a job is made (415 /
+  422, :mod:`.uploads`); ids are 128-bit random; files are served only
+  from the job store by fixed names (:meth:`~.store.JobStore.file`).
+- Limits: queued jobs per client and overall (429), the store's size
+  (507), the longest duration (422); old jobs expire (:mod:`.limits`,
+  :mod:`.retention`).
+- Every error is JSON ``{"error": "..."}``: the app's own, FastAPI's and
+  Starlette's (404, 405, 422), and a bug's (500, ``"internal error"``).
 
 Contents
 --------
@@ -29,142 +36,99 @@ create_app
 
 
 import contextlib
-import json
 import logging
 import os
+import re
+import secrets
 import tempfile
 from importlib import resources
 from pathlib import Path
 
-from ..errors import MissingExtraError, See2SoundError
+from ..errors import InputError, MissingExtraError, ParameterError, See2SoundError
 from ..formats import FORMATS as FORMATS_REGISTRY
+from ..io import jsondoc
 from ..pipeline import Pipeline
 from ..registry import list_components
 from ..scene import Scene
 from ..sound import load_libraries
+from .apidocs import CONTENT_SECURITY, add_docs, with_token
 from .edits import apply_edits, search
+from .guard import LOOPBACK_HOSTS, BodyLimit, HostCheck, OriginCheck
 from .jobs import FORMATS, JobOptions, Runner
+from .limits import LimitError, Limits
+from .retention import Janitor
 from .store import JobStore
 from .uploads import UploadError, check, sniff
+
+__all__ = ["LOOPBACK_HOSTS", "create_app"]
 
 log = logging.getLogger("see2sound.studio")
 
 DEFAULT_MAX_UPLOAD_MB = 50
-OTHER_BODY_LIMIT = 16 * 1024 * 1024  # a long video's scene, with its trajectories
-MULTIPART_SLACK = 64 * 1024  # the form's own bytes around the file
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 CHUNK = 1024 * 1024
-
-
-class BodyLimit:
-    """ASGI middleware: 413 once a request body passes its limit (counted as it streams in)."""
-
-    def __init__(self, app, upload_limit: int):
-        self.app, self.upload_limit = app, upload_limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
-            return await self.app(scope, receive, send)
-        limit = self.upload_limit + MULTIPART_SLACK if scope["path"] == "/api/jobs" else OTHER_BODY_LIMIT
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await _send_json(send, 413, {"error": f"too large: at most {limit // (1024 * 1024)} MB"})
-        seen = 0
-        exceeded = answered = False
-        too_large = {"error": f"too large: at most {limit // (1024 * 1024)} MB"}
-
-        async def counted():
-            # Past the limit the app sees the client go away; whatever it answers is replaced by a 413.
-            nonlocal seen, exceeded
-            if exceeded:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    exceeded = True
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def watched(message):
-            nonlocal answered
-            if exceeded:
-                if not answered:
-                    answered = True
-                    await _send_json(send, 413, too_large)
-                return
-            answered = answered or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, watched)
-        except Exception:
-            if not exceeded:
-                raise
-        if exceeded and not answered:
-            await _send_json(send, 413, too_large)
-
-
-class HostCheck:
-    """ASGI middleware: only the given Host names (against DNS rebinding of a loopback server)."""
-
-    def __init__(self, app, hosts: tuple[str, ...]):
-        self.app, self.hosts = app, {h.lower() for h in hosts}
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http":
-            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
-            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-            if name not in self.hosts:
-                return await _send_json(send, 421, {"error": f"unexpected host {host!r}"})
-        return await self.app(scope, receive, send)
-
-
-async def _send_json(send, status: int, body: dict) -> None:
-    data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
-    await send({"type": "http.response.body", "body": data})
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_.~-]{16,200}")
 
 
 def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, workers: int = 2,
                libraries: tuple[str, ...] = (), allowed_hosts: tuple[str, ...] | None = None,
-               detector: str = "ensemble"):
+               detector: str = "ensemble", token: str | None = None, max_jobs_per_client: int = 4,
+               max_jobs: int = 16, max_store_gb: float = 10.0, max_duration_s: float = 120.0,
+               keep_days: float = 7.0):
     """The studio as an ASGI app (jobs in ``data_dir``). ``allowed_hosts``: Host names accepted (None: any).
 
-    ``detector``: any registered detector's name, for the pictures of every job.
+    ``detector``: any registered detector's name, for the pictures of every job. ``token``: what the
+    studio's page sends with each change (16-200 of ``A-Za-z0-9_.~-``; default: a new random one, in
+    ``app.state.token``). ``max_jobs_per_client``, ``max_jobs``, ``max_store_gb``, ``max_duration_s``,
+    ``keep_days``: the :class:`~.limits.Limits`.
     """
     try:
         from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
         from fastapi.exceptions import RequestValidationError
-        from fastapi.responses import FileResponse, JSONResponse
+        from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
         from fastapi.staticfiles import StaticFiles
+        from starlette.concurrency import run_in_threadpool
+        from starlette.exceptions import HTTPException as StarletteHTTPException
     except ImportError:
         raise MissingExtraError("the studio", "studio") from None
 
+    token = secrets.token_urlsafe(32) if token is None else token
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise ParameterError("token", "must be 16 to 200 of the characters A-Z a-z 0-9 _ . ~ -")
+    limits = Limits(jobs_per_client=max_jobs_per_client, jobs=max_jobs, store_gb=max_store_gb,
+                    duration_s=max_duration_s, keep_days=keep_days)
     store = JobStore(data_dir)
     runner = Runner(store, workers=workers, libraries=libraries,
                     pipeline=Pipeline.from_preset("offline", detector=detector, libraries=tuple(libraries)))
+    janitor = Janitor(store, runner.delete, limits.keep_days)
     library = load_libraries(tuple(libraries))
     upload_limit = int(max_upload_mb * 1024 * 1024)
-    incoming = store.root / "incoming"
-    incoming.mkdir(exist_ok=True)
     static = Path(str(resources.files("see2sound") / "studio" / "static"))
+    index = with_token((static / "index.html").read_text(encoding="utf-8"), token)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
+        janitor.start()
         yield
+        janitor.stop()
         runner.shutdown()
 
-    app = FastAPI(title="see2sound studio", version="1", lifespan=lifespan,
+    app = FastAPI(title="see2sound studio", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Turn a picture or a video into spatial audio; see, move and hear the sources.")
-    app.state.store, app.state.runner = store, runner
+    app.state.store, app.state.runner, app.state.janitor = store, runner, janitor
+    app.state.token, app.state.limits = token, limits
 
     # -- errors: always JSON {"error": ...} ------------------------------------------------------------------------
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException):
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException too, and the router's 404 and 405
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"not found: {request.url.path[:200]}"
+        elif exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            message = f"{request.method} is not allowed on {request.url.path[:200]}" + (
+                f" (only {allowed})" if allowed else "")
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
@@ -178,18 +142,25 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
         return JSONResponse({"error": str(exc)}, status_code=422)
 
     @app.exception_handler(UploadError)
-    async def _upload_error(request: Request, exc: UploadError):
+    @app.exception_handler(LimitError)
+    async def _refused(request: Request, exc: UploadError | LimitError):
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception):
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"error": "internal error"}, status_code=500)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
         response = await call_next(request)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-store"
-        if request.url.path == "/" or request.url.path.startswith("/static"):
-            response.headers["Content-Security-Policy"] = (
-                "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; "
-                "script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+        path = request.url.path
+        if path == "/" or path.startswith("/static"):
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY["page"]
+        elif path in ("/docs", "/redoc"):
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY["docs"]
         return response
 
     def job_or_404(job_id: str):
@@ -204,24 +175,33 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
             raise HTTPException(409, f"the job is {job.status}" + (f": {job.error}" if job.error else ""))
         return job
 
+    def client_of(request: Request) -> str:
+        return request.client.host if request.client else ""
+
     # -- the page ------------------------------------------------------------------------------------------------------
 
     @app.get("/", include_in_schema=False)
     def page():
-        return FileResponse(static / "index.html", media_type="text/html")
+        return HTMLResponse(index)
 
     app.mount("/static", StaticFiles(directory=static), name="static")
+    add_docs(app, token)
 
     # -- jobs ----------------------------------------------------------------------------------------------------------
 
     @app.post("/api/jobs", status_code=202, summary="Upload a picture or video; a job analyses and renders it")
-    def create_job(file: UploadFile = File(..., description="a picture (JPEG, PNG, WebP, GIF, BMP, TIFF) or "
+    def create_job(request: Request,
+                   file: UploadFile = File(..., description="a picture (JPEG, PNG, WebP, GIF, BMP, TIFF) or "
                                                             "a video (MP4, MOV, MKV/WebM, AVI)"),
-                   duration: float = Form(10.0, description="seconds of audio for a picture (0 < d <= 120)"),
+                   duration: float = Form(10.0, description="seconds of audio for a picture (0 < d <= "
+                                                            "the studio's maximum, 120 by default)"),
                    seed: int = Form(0), hfov: float | None = Form(None, description="horizontal field of view"),
                    max_sources: int = Form(6)):
+        limits.check_duration(duration)
         options = JobOptions(duration_s=duration, seed=seed, hfov_deg=hfov, max_sources=max_sources)
-        fd, tmp_name = tempfile.mkstemp(dir=incoming, prefix="upload-")
+        client = client_of(request)
+        limits.admit(*store.active(client))  # before the upload is copied; checked again as the job is made
+        fd, tmp_name = tempfile.mkstemp(dir=store.incoming, prefix="upload-")
         tmp = Path(tmp_name)
         try:
             size = 0
@@ -233,14 +213,19 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
                     out.write(chunk)
             if size == 0:
                 raise UploadError(400, "the file is empty")
+            limits.check_space(store.size())  # the upload is in it already
             with open(tmp, "rb") as f:
                 kind = sniff(f.read(64))
             if kind is None:
                 raise UploadError(415, "not a picture or video this studio can read "
                                        "(JPEG, PNG, WebP, GIF, BMP, TIFF; MP4, MOV, MKV, WebM, AVI)")
-            check(tmp, kind)
+            length_s = check(tmp, kind)
+            if length_s is not None:
+                limits.check_duration(length_s, "the video")
             name = Path(file.filename or "upload").name
-            job = store.create(kind.kind, name, kind.suffix, tmp, options.to_json())
+            janitor.nudge()
+            job = store.create(kind.kind, name, kind.suffix, tmp, options.to_json(), client=client,
+                               admit=limits.admit)
         finally:
             tmp.unlink(missing_ok=True)
         runner.submit(job.id)
@@ -256,11 +241,11 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
 
     @app.delete("/api/jobs/{job_id}", summary="Forget a finished job and its files")
     def delete_job(job_id: str):
-        job = job_or_404(job_id)
-        if job.status in ("queued", "running"):
-            raise HTTPException(409, f"the job is {job.status}")
-        with runner.lock(job_id):
-            store.delete(job_id)
+        job_or_404(job_id)
+        if not runner.delete(job_id):
+            status = job_or_404(job_id).status
+            raise HTTPException(409, f"the job is {status}" if status in ("queued", "running") else
+                                "the job is busy (a format is being rendered or an edit taken); try again")
         return {"deleted": job_id}
 
     @app.get("/api/jobs/{job_id}/scene", summary="The job's scene (see2sound.scene/1)")
@@ -269,23 +254,22 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
         path = store.file(job_id, "scene")
         if path is None:
             raise HTTPException(404, "the job has no scene")
-        return JSONResponse(json.loads(path.read_text(encoding="utf-8")))
+        return FileResponse(path, media_type="application/json")
 
     @app.put("/api/jobs/{job_id}/scene", status_code=202, summary="Edit the scene; the job renders it again")
     async def put_scene(job_id: str, request: Request):
-        raw = await request.body()
         try:
-            document = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise HTTPException(400, f"the body is not JSON ({exc})") from None
+            document = jsondoc.loads(await request.body(), what="the body")
+        except InputError as exc:  # not JSON, or nested absurdly deep
+            raise HTTPException(400, str(exc)) from None
         if not isinstance(document, dict):
             raise HTTPException(422, "the body must be a scene object")
-        from starlette.concurrency import run_in_threadpool
+        return await run_in_threadpool(_edit, job_id, document, client_of(request))
 
-        return await run_in_threadpool(_edit, job_id, document)
-
-    def _edit(job_id: str, document: dict) -> dict:
+    def _edit(job_id: str, document: dict, client: str) -> dict:
         job = done_or_409(job_id)
+        limits.admit(*store.active(client))
+        limits.check_space(store.size())
         with runner.lock(job_id):
             folder = store.folder(job_id)
             scene_file = store.file(job_id, "scene")
@@ -333,8 +317,10 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
     def get_library(q: str = Query("", max_length=200)):
         return {"results": search(library, q)}
 
-    # Middleware runs outermost-last: the body limit and the host check see the raw request first.
+    # Middleware runs outermost-last: the host check, then the origin check, then the body limit see the raw
+    # request before the app does.
     app.add_middleware(BodyLimit, upload_limit=upload_limit)
+    app.add_middleware(OriginCheck, token=token)
     if allowed_hosts is not None:
         app.add_middleware(HostCheck, hosts=tuple(allowed_hosts))
     return app

@@ -12,9 +12,18 @@ other's files; a job's state moves queued -> running -> done/failed in
 single SQLite transactions (:meth:`JobStore.claim` makes sure only one
 worker runs a job).
 
+A failed job's error is the message of the :class:`~see2sound.errors.See2SoundError`
+that stopped it (what the CLI prints after ``error:``, without the
+server's paths); anything else is a bug, shown as ``internal error: <type>``.
+
+When the studio stops (:meth:`Runner.shutdown`, on SIGTERM or SIGINT),
+each running job is interrupted at its next progress step: its temporary
+files are removed as it unwinds, and it is marked failed with
+:data:`~.store.INTERRUPTED`, as are the jobs still queued.
+
 Contents
 --------
-Runner, JobOptions, FORMATS
+Runner, JobOptions, Interrupted, FORMATS
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,13 +46,15 @@ from ..pipeline import AnalysisOptions, Pipeline, SoundOptions
 from ..scene import Scene
 from ..spatial import RenderOptions
 from ..spatial.renderer import render_scene
-from .store import JobStore
+from .store import INTERRUPTED, JobStore
 
 log = logging.getLogger("see2sound.studio")
 
 FORMATS = tuple(REGISTERED_FORMATS)
 PREVIEW = "binaural"
 PICTURE_MAX_SIDE = 1280
+#: The longest audio a job can ask for at all (a studio's own limit is usually lower: see limits.py).
+MAX_DURATION_S = 3600.0
 #: How much of a job's progress each stage stands for.
 STAGE_SHARE = {"analyse": (0.0, 0.6), "sounds": (0.6, 0.85), "render": (0.85, 1.0)}
 
@@ -58,8 +70,10 @@ class JobOptions:
     sample_rate: int = 48000
 
     def __post_init__(self):
-        if not (math.isfinite(self.duration_s) and 0 < self.duration_s <= 120):
-            raise See2SoundError(f"duration: must be more than 0 and at most 120 s, got {self.duration_s:g}")
+        if not (math.isfinite(self.duration_s) and self.duration_s > 0):
+            raise See2SoundError(f"duration: must be more than 0 s, got {self.duration_s:g}")
+        if self.duration_s > MAX_DURATION_S:
+            raise See2SoundError(f"duration: at most {MAX_DURATION_S:g} s, got {self.duration_s:g}")
         if self.hfov_deg is not None and not (math.isfinite(self.hfov_deg) and 1 <= self.hfov_deg <= 360):
             raise See2SoundError(f"hfov: must be from 1 to 360 degrees, got {self.hfov_deg:g}")
         if not 1 <= self.max_sources <= 32:
@@ -71,6 +85,14 @@ class JobOptions:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+class Interrupted(BaseException):
+    """Raised in a running job when the studio stops.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception``
+    on the way catches it; the temporary files of the job unwind with it.
+    """
 
 
 class Runner:
@@ -85,6 +107,7 @@ class Runner:
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="see2sound-job")
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._stopping = threading.Event()
 
     def lock(self, job_id: str) -> threading.Lock:
         """The lock held while a job's files change."""
@@ -94,13 +117,34 @@ class Runner:
     def submit(self, job_id: str):
         return self.pool.submit(self.run, job_id)
 
+    def delete(self, job_id: str, *, before: float | None = None) -> bool:
+        """Forget a finished or failed job and its files (see :meth:`JobStore.delete`), under its lock.
+
+        False if the job is queued or running, or busy otherwise (its lock is held: a format is being
+        rendered, its scene edited): nothing waits for it.
+        """
+        lock = self.lock(job_id)
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            deleted = self.store.delete(job_id, before=before)
+        finally:
+            lock.release()
+        if deleted:
+            with self._locks_guard:
+                self._locks.pop(job_id, None)
+        return deleted
+
     def shutdown(self) -> None:
+        """Interrupt the running jobs, wait for them to unwind, and mark every unfinished job failed."""
+        self._stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.store.interrupt()
 
     # -- a job's run -------------------------------------------------------------------------------------------------
 
     def run(self, job_id: str) -> None:
-        if not self.store.claim(job_id):
+        if self._stopping.is_set() or not self.store.claim(job_id):
             return
         folder = self.store.folder(job_id)
         try:
@@ -110,6 +154,8 @@ class Runner:
                 else:
                     self._first_run(job_id, folder)
             self.store.update(job_id, status="done", progress=1.0, stage="")
+        except Interrupted:
+            self.store.update(job_id, status="failed", error=INTERRUPTED)
         except See2SoundError as exc:
             self.store.update(job_id, status="failed", error=_public(str(exc), folder))
         except MemoryError:
@@ -120,6 +166,8 @@ class Runner:
 
     def _progress(self, job_id: str):
         def step(stage: str, fraction: float) -> None:
+            if self._stopping.is_set():
+                raise Interrupted
             lo, hi = STAGE_SHARE.get(stage, (0.0, 1.0))
             self.store.update(job_id, progress=lo + (hi - lo) * min(1.0, max(0.0, fraction)), stage=stage)
         return step
@@ -143,15 +191,16 @@ class Runner:
         write_audio(folder / "results" / f"{PREVIEW}.wav", audio, options.sample_rate, PREVIEW)
 
     def _rerender(self, job_id: str, folder: Path) -> None:
-        self._progress(job_id)("render", 0.0)
-        self._render(job_id, folder, PREVIEW)
+        step = self._progress(job_id)
+        step("render", 0.0)
+        self._render(job_id, folder, PREVIEW, progress=lambda f: step("render", f))
 
-    def _render(self, job_id: str, folder: Path, fmt: str) -> Path:
+    def _render(self, job_id: str, folder: Path, fmt: str, progress: Callable[[float], None] | None = None) -> Path:
         job = self.store.get(job_id)
         options = JobOptions(**job.options)
         scene = Scene.load(folder / "scene.json")  # muted sources stay silent: the renderer honours them
         audio, _ = render_scene(scene, RenderOptions(format=fmt, sample_rate=options.sample_rate),
-                                renderer=self.pipeline.renderer)
+                                renderer=self.pipeline.renderer, progress=progress)
         path = folder / "results" / f"{fmt}.wav"
         write_audio(path, audio, options.sample_rate, fmt)
         return path

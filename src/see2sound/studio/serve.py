@@ -1,4 +1,4 @@
-"""``see2sound serve``: the studio on a local port."""
+"""``see2sound serve``: the studio on a local port (uvicorn; stops cleanly on SIGTERM and SIGINT)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,20 @@ from ..errors import MissingExtraError, ParameterError, See2SoundError
 
 def serve(*, host: str = "127.0.0.1", port: int = 7860, data_dir: str | os.PathLike | None = None,
           max_upload_mb: float = 50.0, workers: int = 2, libraries: tuple[str, ...] = (), detector: str = "ensemble",
-          quiet: bool = False) -> None:
-    """Serve the studio until interrupted; a busy port or bad folder is one error, before anything starts."""
+          max_jobs_per_client: int = 4, max_jobs: int = 16, max_store_gb: float = 10.0,
+          max_duration_s: float = 120.0, keep_days: float = 7.0, quiet: bool = False) -> None:
+    """Serve the studio until SIGTERM or SIGINT; a busy port, bad folder or bad limit is one error first.
+
+    The limits (``max_jobs_per_client`` ... ``keep_days``) are those of :class:`~.limits.Limits`. On
+    SIGTERM or SIGINT, running jobs stop at their next step, leave no partial file and are marked failed.
+    """
     import ipaddress
     import socket
 
+    from .limits import Limits
+
+    Limits(jobs_per_client=max_jobs_per_client, jobs=max_jobs, store_gb=max_store_gb, duration_s=max_duration_s,
+           keep_days=keep_days)  # checked here, so a bad value is one error line before the port is taken
     if not 1 <= port <= 65535:
         raise ParameterError("port", f"must be from 1 to 65535, got {port}")
     if not (math.isfinite(max_upload_mb) and 0 < max_upload_mb <= 4096):
@@ -44,7 +53,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, data_dir: str | os.PathL
         raise See2SoundError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
     app = create_app(data_dir, max_upload_mb=max_upload_mb, workers=workers,
                      libraries=tuple(libraries), allowed_hosts=LOOPBACK_HOSTS if loopback else None,
-                     detector=detector)
+                     detector=detector, max_jobs_per_client=max_jobs_per_client, max_jobs=max_jobs,
+                     max_store_gb=max_store_gb, max_duration_s=max_duration_s, keep_days=keep_days)
     if not quiet:
         shown = f"[{host}]" if ":" in host else host
         print(f"see2sound studio on http://{shown}:{port}/ (API docs /docs); jobs in {data_dir}")

@@ -4,7 +4,7 @@
   pictures; MP4/MOV (an ``ftyp`` box), Matroska/WebM and AVI are videos.
 - :func:`check` then opens it the way the pipeline will (the picture
   decoder, or the video probe), so a truncated or fake file is refused
-  at upload with a reason, not later in a job.
+  at upload with a reason, not later in a job; it tells a video's length.
 
 Contents
 --------
@@ -63,17 +63,20 @@ def sniff(head: bytes) -> Upload | None:
     return None
 
 
-def check(path: Path, upload: Upload) -> None:
-    """Open the file as the pipeline will; UploadError(422) with the reason if it cannot."""
+def check(path: Path, upload: Upload) -> float | None:
+    """Open the file as the pipeline will; UploadError(422) with the reason if it cannot.
+
+    Returns a video's length in seconds (None for a picture).
+    """
     try:
         if upload.kind == "image":
             from ..vision.image import load_picture
 
             load_picture(path)
-        else:
-            from ..video.decode import probe
+            return None
+        from ..video.decode import probe
 
-            probe(path)
+        return probe(path).duration_s
     except See2SoundError as exc:
         reason = str(exc).replace(str(path), "the upload")
         raise UploadError(422, reason) from None

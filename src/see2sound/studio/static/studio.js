@@ -13,8 +13,13 @@ function showError(message) {
   box.hidden = !message;
 }
 
+// The studio's token for this page: sent with every change, so that other web pages cannot make any.
+const TOKEN = document.querySelector('meta[name="see2sound-token"]').content;
+
 async function api(path, options = {}) {
-  const response = await fetch(path, options);
+  const headers = { ...(options.headers || {}) };
+  if (options.method && options.method !== "GET") headers["X-See2Sound-Token"] = TOKEN;
+  const response = await fetch(path, { ...options, headers });
   const type = response.headers.get("content-type") || "";
   const body = type.includes("application/json") ? await response.json() : null;
   if (!response.ok) throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
