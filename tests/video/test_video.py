@@ -152,7 +152,7 @@ def test_bad_videos_are_refused_in_one_line(tmp_path):
         out.mux(p)
     out.close()
     (tmp_path / "garbage.mp4").write_bytes(os.urandom(5000))
-    for name, message in (("audio-only.mp4", "audio only"), ("garbage.mp4", "not a readable video"),
+    for name, message in (("audio-only.mp4", "audio only"), ("garbage.mp4", "not a video see2sound can read"),
                           ("missing.mp4", "no such video")):
         before = set(tmp_path.iterdir())
         result = run("render", tmp_path / name, "-o", tmp_path / "out.mp4")

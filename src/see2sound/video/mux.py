@@ -56,7 +56,7 @@ def _original_audio(av, path: Path, sample_rate: int, n: int) -> np.ndarray | No
         resampler = av.AudioResampler(format="fltp", layout="mono", rate=sample_rate)
         out = np.zeros(n, dtype=np.float32)
         pos = 0
-        for frame in container.decode(stream):
+        for frame in _decoded_skipping_damage(av, container, stream):
             for part in resampler.resample(frame):
                 x = part.to_ndarray()[0]
                 end = min(n, pos + len(x))
@@ -65,6 +65,15 @@ def _original_audio(av, path: Path, sample_rate: int, n: int) -> np.ndarray | No
                 if pos >= n:
                     return out
         return out
+
+
+def _decoded_skipping_damage(av, container, stream):
+    """The stream's frames; a packet that does not decode (a damaged file) is left out."""
+    for packet in container.demux(stream):
+        try:
+            yield from packet.decode()
+        except av.FFmpegError:
+            continue
 
 
 def mux(video_path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt: str,
@@ -162,7 +171,11 @@ def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, la
                     packet.stream = vout
                     out.mux(packet)
                 else:
-                    for frame in packet.decode():
+                    try:
+                        frames = packet.decode()
+                    except av.FFmpegError:  # a damaged frame: the analysis skipped it too (and said so)
+                        frames = []
+                    for frame in frames:
                         frame.pts = None
                         for p in vout.encode(frame.reformat(width=vout.width, height=vout.height, format="yuv420p")):
                             out.mux(p)

@@ -26,12 +26,14 @@ analyze_video, Shot
 from __future__ import annotations
 
 import math
+import threading
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import savgol_filter
 
-from ..errors import MissingExtraError, ParameterError, See2SoundError
+from ..errors import InputError, MissingExtraError, ParameterError
 from ..scene import Ambience, Keyframe, Position, Scene, Segment, Source
 from ..spatial.signals import ACTIVE_FADE_S
 from ..vision.ambience import classify_ambience
@@ -89,23 +91,42 @@ def _histogram(rgb: np.ndarray) -> np.ndarray:
     return hist / hist.sum()
 
 
-def _tracker(rate_hz: float):
-    import supervision as sv
+#: supervision's warnings are not the user's business: one lock, as warning filters are process-wide.
+_QUIET = threading.Lock()
 
+
+def _supervision():
+    """supervision, imported without its warning that OpenCV is missing (no OpenCV path is used here).
+
+    Its import also sets a process-wide filter for its own warnings; the
+    ``catch_warnings`` block undoes that.
+    """
+    try:
+        with _QUIET, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"OpenCV \(`opencv-python`\) is not installed",
+                                    category=UserWarning, module=r"supervision\.")
+            import supervision as sv
+    except ImportError:
+        raise MissingExtraError("video", "video") from None
+    return sv
+
+
+def _tracker(rate_hz: float):
+    sv = _supervision()
     # supervision starts a track at activation + 0.1: 0.2 here, so weak but steady detections can.
     # lost_track_buffer counts frames at 30 per second whatever frame_rate is (supervision scales it).
-    return sv.ByteTrack(track_activation_threshold=0.1, lost_track_buffer=int(OCCLUSION_S * 30),
-                        minimum_matching_threshold=0.8, frame_rate=max(1, int(round(rate_hz))),
-                        minimum_consecutive_frames=1)
+    with _QUIET, warnings.catch_warnings():
+        # Deprecated since supervision 0.28 and gone in 0.31: the video extra pins supervision below 0.31.
+        warnings.filterwarnings("ignore", message=r"The `ByteTrack` was deprecated", category=FutureWarning)
+        return sv.ByteTrack(track_activation_threshold=0.1, lost_track_buffer=int(OCCLUSION_S * 30),
+                            minimum_matching_threshold=0.8, frame_rate=max(1, int(round(rate_hz))),
+                            minimum_consecutive_frames=1)
 
 
 def analyze_video(path, *, rate_hz: float = DEFAULT_RATE_HZ, hfov_deg: float | None = None,
                   projection: str = "auto", max_sources: int = 6, progress=None) -> tuple[Scene, VideoInfo, list[str]]:
     """The scene of a video (sources with trajectories and ``active_s``), its info, and notes."""
-    try:
-        import supervision as sv
-    except ImportError:
-        raise MissingExtraError("video", "video") from None
+    sv = _supervision()
     if not (math.isfinite(rate_hz) and 0.5 <= rate_hz <= 30):
         raise ParameterError("analysis_rate_hz", f"must be from 0.5 to 30 per second, got {rate_hz:g}")
     info = probe(path)
@@ -117,7 +138,8 @@ def analyze_video(path, *, rate_hz: float = DEFAULT_RATE_HZ, hfov_deg: float | N
     segments: list[Shot] = []
     shot, tracker, previous, shot_labels, shot_picture = 0, _tracker(rate_hz), None, [], None
     scale = 1.0
-    for t, rgb in analysis_frames(path, rate_hz, progress=progress, duration_s=info.duration_s):
+    decode_notes: list[str] = []
+    for t, rgb in analysis_frames(path, rate_hz, progress=progress, duration_s=info.duration_s, notes=decode_notes):
         if camera is None:
             camera = camera_for(info.width, info.height, hfov_deg=hfov_deg, projection=projection)
             scale = rgb.shape[1] / info.width
@@ -145,9 +167,10 @@ def analyze_video(path, *, rate_hz: float = DEFAULT_RATE_HZ, hfov_deg: float | N
             track.scores.append(float(score))
             track.labels[labels[int(cls)]] = track.labels.get(labels[int(cls)], 0.0) + float(score)
     if camera is None:
-        raise See2SoundError(f"{path}: no picture could be decoded")
+        raise InputError(f"{path}: no picture could be decoded")
     segments.append(_close_segment(segments, info.duration_s, shot_picture, shot_labels))
     sources, notes = _sources(tracks, camera, info.duration_s, max_sources)
+    notes[:0] = decode_notes
     main = max(segments, key=lambda s: s.end_s - s.start_s)
     scene = Scene(
         duration_s=info.duration_s,
