@@ -15,13 +15,16 @@ prints before the error (third-party warnings) and signals matter.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -98,6 +101,48 @@ def _huge_sofa(d: Path) -> None:
     with h5py.File(d / "x.sofa", "w") as f:
         f.attrs["SOFAConventions"] = "SimpleFreeFieldHRIR"
         f.create_dataset("Data.IR", shape=(10_000_000, 2, 256), dtype="f4", chunks=(1, 2, 256))
+
+
+def _png_header_only(d: Path, name: str, width: int, height: int) -> None:
+    """A decompression bomb's header: a PNG that claims width x height 1-bit pixels and holds one row."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    pack = zlib.compressobj()
+    idat = pack.compress(b"\0" * (1 + (width + 7) // 8)) + pack.flush(zlib.Z_SYNC_FLUSH)
+    (d / name).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+                           + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def _truncated_jpeg(d: Path) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)).save(buffer, "JPEG")
+    (d / "cut.jpg").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+
+
+def _sparse_picture(d: Path) -> None:
+    """A PNG whose file is 1.5 GB (sparse: no disk used)."""
+    from PIL import Image
+
+    Image.new("RGB", (64, 64)).save(d / "huge.png")
+    with open(d / "huge.png", "r+b") as f:
+        f.truncate(1_500_000_000)
+
+
+def _video(make: str, d: Path, *args):
+    """A clip made by tests/video/conftest.py's ``make`` (skipped without PyAV)."""
+    pytest.importorskip("av", reason='av is not installed: pip install -e ".[test]"')
+    from tests.video import conftest
+
+    return getattr(conftest, make)(*args)
+
+
+def _damaged_clip(d: Path) -> None:
+    """A 40-frame clip with the bytes of frames 5-34 overwritten."""
+    _video("damage_frames", d, _video("small_clip", d, d / "src.mp4"), d / "damaged.mp4", range(5, 35))
+    (d / "src.mp4").unlink()
 
 
 def _many_sources(d: Path, count: int) -> None:
@@ -279,6 +324,25 @@ CASES: dict[str, Case] = {
     "missing picture": Case(["render", "{dir}/nope.jpg", "-o", "{dir}/o.wav"], "nope.jpg: no such image file"),
     "text named .png": Case(["render", "{dir}/p.png", "-o", "{dir}/o.wav"], "not a picture see2sound can read",
                             lambda d: (d / "p.png").write_text("hello")),
+    "HEIC picture": Case(["render", "{dir}/photo.heic"], "photo.heic: HEIC is not supported: convert it to JPEG or PNG",
+                         lambda d: (d / "photo.heic").write_bytes(struct.pack(">I", 24) + b"ftypheic\0\0\0\0mif1heic"
+                                                                  + b"\0" * 40)),
+    "picture just over 250 MP": Case(["render", "{dir}/over.png"], "over.png: picture has 250.02 MP; the limit is 250 MP",
+                                     lambda d: _png_header_only(d, "over.png", 20000, 12501)),
+    "decompression bomb": Case(["render", "{dir}/bomb.png"], "bomb.png: picture has 400.0 MP; the limit is 250 MP",
+                               lambda d: _png_header_only(d, "bomb.png", 20000, 20000)),
+    "truncated JPEG": Case(["render", "{dir}/cut.jpg"], "cut.jpg: the picture is truncated", _truncated_jpeg),
+    "picture file of 1.5 GB": Case(["render", "{dir}/huge.png"], "huge.png: picture file is 1,500.0 MB; the limit is",
+                                   _sparse_picture),
+    "damaged video": Case(["render", "{dir}/damaged.mp4"], "damaged.mp4: 30 of 40 video frames could not be decoded",
+                          _damaged_clip, proc=True),
+    "text named .mp4": Case(["render", "{dir}/notes.mp4"], "notes.mp4: not a video see2sound can read",
+                            lambda d: (d / "notes.mp4").write_text("this is not a video\n")),
+    "video without pictures": Case(["render", "{dir}/song.mp4"], "song.mp4: audio only: a video needs a picture stream",
+                                   lambda d: _video("audio_only", d, d / "song.mp4")),
+    "a video into .mkv": Case(["render", "{dir}/c.mp4", "-o", "{dir}/x.mkv"],
+                              "-o: {dir}/x.mkv: a video's output must end in .wav, .flac, .mp4, .mov, .m4v",
+                              lambda d: _video("small_clip", d, d / "c.mp4", 5)),
     "analyze a video": Case(["analyze", "{dir}/c.mp4", "-o", "{dir}/s.json"], "analyze takes a picture",
                             lambda d: (d / "c.mp4").write_bytes(b"\0" * 64)),
 }
@@ -287,8 +351,16 @@ CASES: dict[str, Case] = {
 # --- running a case -------------------------------------------------------------------------------
 
 def _files(d: Path) -> dict[str, str]:
-    return {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(d.rglob("*"))}
+    """Each file's digest (size and time for the sparse giant ones), "dir" for folders."""
+    def fingerprint(p: Path) -> str:
+        if not p.is_file():
+            return "dir"
+        stat = p.stat()
+        if stat.st_size > 64 * 1024 * 1024:
+            return f"{stat.st_size} {stat.st_mtime_ns}"
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
+    return {str(p.relative_to(d)): fingerprint(p) for p in sorted(d.rglob("*"))}
 
 
 def _args(case: Case, d: Path) -> list[str]:
