@@ -38,6 +38,8 @@ from ..io.audio import resample
 from .geometry import to_unit_vector
 
 DEFAULT_SOFA = "mit_kemar_normal_pinna.sofa"
+#: Directions prepared at a time (each holds a few complex spectra of n_fft bins per ear).
+PREPARE_BATCH = 64
 #: The largest HRTF set read: measurements (dense research sets have about 10,000) and taps per response.
 MAX_MEASUREMENTS, MAX_TAPS = 100_000, 16_384
 #: Low band over which each ear's delay is fitted to the excess phase.
@@ -162,11 +164,14 @@ class HRTF:
         hrir = resample(hrir, int(round(rate_in)), self.sample_rate) if round(rate_in) != sample_rate else hrir
         n = hrir.shape[-1]
         n_fft = int(2 ** np.ceil(np.log2(max(4 * n, 2048))))
-        spectra_min = _minimum_phase(hrir, n_fft)
-        delays = _excess_delay(hrir, spectra_min, n_fft, self.sample_rate)
+        minphase, delays = np.empty(hrir.shape), np.empty(hrir.shape[:-1])
+        for lo in range(0, len(hrir), PREPARE_BATCH):  # in batches: the spectra of a dense set are large
+            part = hrir[lo:lo + PREPARE_BATCH]
+            spectra_min = _minimum_phase(part, n_fft)
+            delays[lo:lo + PREPARE_BATCH] = _excess_delay(part, spectra_min, n_fft, self.sample_rate)
+            minphase[lo:lo + PREPARE_BATCH] = sfft.irfft(spectra_min, n_fft, axis=-1, workers=-1)[..., :n]
         if file_delays is not None:
             delays = delays + file_delays * self.sample_rate / rate_in
-        minphase = sfft.irfft(spectra_min, n_fft, axis=-1, workers=-1)[..., :n]
         energy = np.cumsum(minphase ** 2, axis=-1)
         needed = np.argmax(energy >= ENERGY_KEPT * energy[..., -1:], axis=-1).max() + 1
         taps = int(min(n, 32 * np.ceil(needed / 32)))
