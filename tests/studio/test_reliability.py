@@ -20,7 +20,7 @@ import time
 import pytest
 
 from tests.helpers import need
-from tests.studio.conftest import wait
+from tests.studio.conftest import upload, wait
 
 TOKEN = "reliability-token-0123456789"
 ORIGIN = "http://127.0.0.1:7860"
@@ -530,3 +530,17 @@ def test_sigterm_to_see2sound_serve_interrupts_the_running_job_cleanly(tmp_path,
     from see2sound.studio.store import INTERRUPTED
 
     assert _stored(tmp_path, job_id) == ("failed", INTERRUPTED)
+
+
+def test_a_damaged_video_fails_its_job_with_the_cli_s_words(studio, tmp_path):
+    """The container is fine (the upload check passes); most frames cannot be decoded."""
+    need("av", "video")
+    from tests.video.conftest import damage_frames, small_clip
+
+    clip = damage_frames(small_clip(tmp_path / "src.mp4"), tmp_path / "damaged.mp4", range(5, 35))
+    response = upload(studio, clip)
+    assert response.status_code == 202, response.text
+    job = wait(studio, response.json()["id"])
+    assert job["status"] == "failed"
+    assert "30 of 40 video frames could not be decoded (the file is damaged" in job["error"], job
+    assert "internal" not in job["error"] and str(tmp_path) not in job["error"]
