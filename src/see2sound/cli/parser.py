@@ -69,8 +69,8 @@ def _picture_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--projection", choices=("auto", "perspective", "equirect"), default="auto",
                    help="equirect = 360 deg panorama (auto: from XMP GPano or a 2:1 picture)")
     p.add_argument("--detector", default=None, metavar="NAME",
-                   help="ensemble (default), ssd, nanodet, sam-clip (SAM masks named by CLIP; quality mode), "
-                        "or any registered detector (see2sound list)")
+                   help="ensemble (default), ssd, nanodet, movenet (people, with poses), sam-clip (SAM masks "
+                        "named by CLIP; quality mode), or any registered detector (see2sound list)")
     p.add_argument("--sam", default="sam-vit-base", metavar="MODEL",
                    help="with sam-clip: sam-vit-base (default), sam-vit-large, sam-vit-huge, a hub id or a folder")
     p.add_argument("--clip", default="clip-vit-base", metavar="MODEL",

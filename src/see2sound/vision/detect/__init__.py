@@ -3,7 +3,8 @@
 A new detector is a class with ``name``, ``labels`` (vocabulary labels it
 can return) and ``detect(rgb) -> list[Detection]``, registered as a
 component of kind ``detectors`` (:mod:`see2sound.registry`): built in are
-``ensemble`` (default), ``ssd``, ``nanodet`` and ``sam-clip`` (quality mode).
+``ensemble`` (default), ``ssd``, ``nanodet``, ``movenet`` (people, with 17
+keypoints) and ``sam-clip`` (quality mode).
 """
 
 from __future__ import annotations
