@@ -211,7 +211,7 @@ CASES: dict[str, Case] = {
                           _edit(**{"source.audio.gain_db": 1e300})),
     "gain_db -1e300": Case(["spatialize", S], "sources[0].audio.gain_db: must be at least -120",
                            _edit(**{"source.audio.gain_db": -1e300})),
-    "offset_s 1e300": Case(["spatialize", S], "sources[0].audio.offset_s: must be at most 86400",
+    "offset_s 1e300": Case(["spatialize", S], "sources[0].audio.offset_s: must be at most 3600",
                            _edit(**{"source.audio.offset_s": 1e300})),
     "duration_s 1e9": Case(["spatialize", S], "duration_s: must be at most 3600, got 1e+09",
                            _edit(**{"scene.duration_s": 1e9})),

@@ -51,8 +51,8 @@ MAX_SOURCES = 256
 MAX_DISTANCE_M = 10_000.0
 #: The range of a sound's gain, in dB.
 MIN_GAIN_DB, MAX_GAIN_DB = -120.0, 60.0
-#: The furthest into its sound a source may start playing, in seconds.
-MAX_OFFSET_S = 86_400.0
+#: The furthest into its sound a source may start playing, in seconds (a sound is read up to offset + duration).
+MAX_OFFSET_S = 3600.0
 #: The most people a crowd source may stand for.
 MAX_PEOPLE = 100_000
 

@@ -17,7 +17,7 @@ from tests.helpers import intensity_direction, noise, scene_dict, source, write_
 @pytest.mark.parametrize("field, value, message", [
     ("distance_m", 1e39, "sources[0].position.distance_m: must be at most 10000"),
     ("gain_db", 1e300, "sources[0].audio.gain_db: must be at most 60"),
-    ("offset_s", 1e300, "sources[0].audio.offset_s: must be at most 86400"),
+    ("offset_s", 1e300, "sources[0].audio.offset_s: must be at most 3600"),
     ("duration_s", 1e9, "duration_s: must be at most 3600"),
     ("box", [0, 0, float("inf"), 1], "sources[0].box: must be finite"),
 ])

@@ -45,7 +45,34 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     if up * down > 1_000_000:  # awkward ratio: go through the FFT instead
         n_out = int(round(x.shape[-1] * rate_out / rate_in))
         return signal.resample(x, n_out, axis=-1).astype(x.dtype, copy=False)
+    if x.ndim == 1 and len(x) > 2 * RESAMPLE_BLOCK:
+        return _resample_blocks(x, up, down)
     return signal.resample_poly(x, up, down, axis=-1).astype(x.dtype, copy=False)
+
+
+#: Long signals are resampled this many input samples at a time (the same samples as in one go).
+RESAMPLE_BLOCK = 1 << 20
+
+
+def _resample_blocks(x: np.ndarray, up: int, down: int) -> np.ndarray:
+    """``resample_poly(x, up, down)`` block by block, so its float64 intermediates stay small.
+
+    Blocks start at multiples of ``down`` input samples (whole output samples, the
+    same filter phases) and read ``pad`` samples beyond each end, more than the
+    filter's half length, so each output sample sums the same products.
+    """
+    n_out = -(-len(x) * up // down)
+    out = np.empty(n_out, dtype=x.dtype)
+    half = 10 * max(up, down) // up + 2  # resample_poly's half filter length, in input samples
+    pad = -(-half // down) * down
+    step = RESAMPLE_BLOCK // down * down
+    for start in range(0, len(x), step):
+        lo, hi = max(0, start - pad), min(len(x), start + step + pad)
+        y = signal.resample_poly(x[lo:hi], up, down)
+        first = start * up // down
+        last = min(n_out, (start + step) * up // down)
+        out[first:last] = y[first - lo * up // down: last - lo * up // down]
+    return out
 
 
 def read_mono(path: str | os.PathLike, sample_rate: int, *, max_duration_s: float | None = None
@@ -76,17 +103,22 @@ def read_mono(path: str | os.PathLike, sample_rate: int, *, max_duration_s: floa
     frames = -1
     if max_duration_s is not None:
         frames = int(math.ceil(max_duration_s * info.samplerate)) + 1
+    rate = info.samplerate
     try:
-        data, rate = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
+        # Block by block into mono: a long multichannel file is never held whole.
+        pieces = []
+        for block in sf.blocks(str(path), blocksize=1 << 18, frames=frames, dtype="float32", always_2d=True):
+            if not np.all(np.isfinite(block)):
+                raise See2SoundError(f"{path}: audio contains NaN or infinite samples")
+            pieces.append(block[:, 0].copy() if block.shape[1] == 1 else block.mean(axis=1))
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise See2SoundError(f"{path}: cannot decode audio ({_reason(exc)})") from None
-    if data.shape[0] == 0:
+    mono = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    del pieces
+    if len(mono) == 0:
         raise See2SoundError(f"{path}: audio file has no samples")
-    if not np.all(np.isfinite(data)):
-        raise See2SoundError(f"{path}: audio contains NaN or infinite samples")
-    if data.shape[1] > 1:
-        notes.append(f"{path.name}: downmixed {data.shape[1]} channels to mono")
-    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
+    if info.channels > 1:
+        notes.append(f"{path.name}: downmixed {info.channels} channels to mono")
     if rate != sample_rate:
         notes.append(f"{path.name}: resampled {rate} Hz to {sample_rate} Hz")
         mono = resample(mono, rate, sample_rate)
