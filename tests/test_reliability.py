@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import signal
@@ -176,6 +177,9 @@ CASES: dict[str, Case] = {
     "truncated JSON": Case(["spatialize", S], "invalid JSON",
                            lambda d: _doc(d, _scene(d).read_text()[:40])),
     "empty scene file": Case(["spatialize", S], "invalid JSON at line 1 column 1", lambda d: _doc(d, "")),
+    "a number of 5000 digits": Case(["spatialize", S], "invalid JSON (a number with too many digits)",
+                                    lambda d: _doc(d, _scene(d).read_text().replace('"distance_m": 2.0',
+                                                                                    '"distance_m": ' + "1" * 5000))),
     "JSON nested 100,000 deep": Case(["spatialize", S], "nested deeper than 64 levels",
                                      lambda d: _doc(d, "[" * 100_000)),
     "JSON nested 100,000 deep, eval": Case(["eval", "{dir}/mix.wav", "--scene", S], "nested deeper than 64 levels",
@@ -240,6 +244,10 @@ CASES: dict[str, Case] = {
     "unreadable audio file": Case(["spatialize", S], "not a readable audio file",
                                   lambda d: (_scene(d), (d / "noise.wav").write_bytes(b"garbage" * 100))),
     "audio with NaN samples": Case(["spatialize", S], "audio contains NaN or infinite samples", _nan_audio),
+    "NUL in an audio path": Case(["spatialize", S], "sources[0].audio.path: a file name cannot hold a NUL character",
+                                 _edit(**{"source.audio.path": "\u0000.wav"})),
+    "audio path is a pipe": Case(["spatialize", S], "fifo.wav: not a regular file",
+                                 lambda d: (_scene(d, **{"source.audio.path": "fifo.wav"}), os.mkfifo(d / "fifo.wav"))),
     "empty audio path": Case(["spatialize", S], "sources[0].audio.path: must not be empty",
                              _edit(**{"source.audio.path": " "})),
     "source without audio": Case(["spatialize", S], "sources[0] ('a'): has no audio",
@@ -295,7 +303,22 @@ CASES: dict[str, Case] = {
     "a picture into a video container": Case(["render", "{dir}/p.png", "-o", "{dir}/p.mp4", "--format", "foa"],
                                              "-o: {dir}/p.mp4: a picture's audio goes into .wav or .flac", _picture),
     "a picture's audio into .mkv": Case(["render", "{dir}/p.png", "-o", "{dir}/x.mkv"],
-                                        "x.mkv: output must end in .wav or .flac", _picture),
+                                        "-o: {dir}/x.mkv: must end in .wav or .flac", _picture),
+    "preview into .mp3": Case(["spatialize", S, "-o", "{dir}/o.wav", "--format", "foa", "--preview", "{dir}/p.mp3"],
+                              "--preview: {dir}/p.mp3: must end in .wav or .flac", _scene),
+    "analyze into .txt": Case(["analyze", "{dir}/p.png", "-o", "{dir}/a.txt"],
+                              "-o: {dir}/a.txt: the scene file must end in .json", _picture),
+    "output inside the stems folder": Case(["render", "{dir}/in/p.png", "-o", "{dir}/st/p-1.wav", "--stems",
+                                            "{dir}/st"], "-o: {dir}/st/p-1.wav: is inside {dir}/st, the folder",
+                                           lambda d: ((d / "in").mkdir(), (d / "st").mkdir(), _picture(d / "in"))),
+    "output replaces a library sound": Case(["render", "{dir}/p.png", "-o", "{dir}/lib/rain.wav", "--library",
+                                             "{dir}/lib"], "-o: {dir}/lib/rain.wav: would replace a file of the sound",
+                                            lambda d: (_picture(d), (d / "lib").mkdir(),
+                                                       write_wav(d / "lib" / "rain.wav", noise(0.5)))),
+    "output is a pipe": Case(["spatialize", S, "-o", "{dir}/pipe.wav"], "pipe.wav: is a device, pipe or socket",
+                             lambda d: (_scene(d), os.mkfifo(d / "pipe.wav"))),
+    "output name of 300 characters": Case(["spatialize", S, "-o", "{dir}/" + "x" * 300 + ".wav"],
+                                          "File name too long (nothing was written)", _scene),
     "output folder missing": Case(["spatialize", S, "-o", "{dir}/no/o.wav"], "output folder {dir}/no does not exist",
                                   _scene),
     "overlay replaces the picture": Case(["analyze", "{dir}/in.png", "-o", "{dir}/x.json", "--overlay",
@@ -458,3 +481,15 @@ def _table() -> str:
 
 if __name__ == "__main__":
     print(_table())
+
+
+def test_a_disk_too_small_is_one_line_before_anything_runs(tmp_path, capsys, monkeypatch):
+    import see2sound.outputs as outputs
+
+    _scene(tmp_path)
+    before = _files(tmp_path)
+    monkeypatch.setattr(outputs.shutil, "disk_usage", lambda folder: shutil._ntuple_diskusage(10 ** 12, 10 ** 12, 1000))
+    assert main(["spatialize", str(tmp_path / "scene.json"), "-o", str(tmp_path / "o.wav")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"error: -o: {tmp_path}/o.wav: needs 375.0 KiB; its folder has 1000 bytes free"]
+    assert _files(tmp_path) == before

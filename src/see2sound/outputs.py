@@ -70,24 +70,33 @@ def format_for(path: str | os.PathLike, asked: str | None, pipeline: Pipeline | 
     return asked or format_from_name(path) or (pipeline.default_format if pipeline else "binaural")
 
 
-def check_room(path: str | os.PathLike, channels: int, n: int, subtype: str) -> None:
+def check_room(path: str | os.PathLike, channels: int, n: int, subtype: str, *, extra_bytes: int = 0) -> None:
     """An error naming ``output`` if a render of ``n`` frames cannot be written to ``path``.
 
     A WAV file holds at most 4 GiB (its sizes are 32-bit); the folder must have
-    room for the file and, for long renders, its disk buffer.
+    room for the file, ``extra_bytes`` more (a preview, stems) and, for long
+    renders, the disk buffer. A folder that cannot be written at all is left
+    for opening the file to report.
     """
     path = Path(path)
     size = n * channels * (4 if subtype == "float" else 3)
     if path.suffix.lower() == ".wav" and size > WAV_MAX_BYTES:
-        raise ParameterError("output", f"{path}: {size / 2 ** 30:.1f} GiB of audio; a WAV file holds at most 4 GiB: "
+        raise ParameterError("output", f"{path}: {_size(size)} of audio; a WAV file holds at most 4 GiB: "
                                        "write .flac, 24-bit WAV (--bits 24) or a shorter scene")
-    needed = size + (n * channels * 4 if n * channels * 4 > IN_MEMORY_LIMIT_BYTES else 0)
-    folder = path.resolve().parent
-    with contextlib.suppress(OSError):  # a missing folder is reported when the file is opened
-        free = shutil.disk_usage(folder).free
-        if needed > free:
-            raise ParameterError("output", f"{path}: needs {needed / 2 ** 30:.1f} GiB; {folder} has "
-                                           f"{free / 2 ** 30:.1f} GiB free")
+    needed = size + extra_bytes + (n * channels * 4 if n * channels * 4 > IN_MEMORY_LIMIT_BYTES else 0)
+    try:  # a folder that is missing or cannot be written is reported when the file is opened
+        free = shutil.disk_usage(path.parent).free if os.access(path.parent, os.W_OK) else None
+    except (OSError, ValueError):
+        free = None
+    if free is not None and needed > free:
+        raise ParameterError("output", f"{path}: needs {_size(needed)}; its folder has {_size(free)} free")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _buffer(stack: contextlib.ExitStack, channels: int, n: int, folder: Path):
@@ -118,10 +127,12 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
     if targets.overlay and video:
         raise ParameterError("overlay", "for pictures only")
     suffix = None if targets.muxed else check_output_path(targets.audio)
+    from .sound.library import user_folders
+
     refuse_overwriting_inputs(
         {"output": targets.audio, "scene_path": targets.scene, "stems": targets.stems, "overlay": targets.overlay},
-        {f"the {'video' if video else 'picture'}": source, "the HRTF file": options.hrtf,
-         **{f"the sound library {folder}": folder for folder in pipeline.library.folders}})
+        {f"the {'video' if video else 'picture'}": source, "the HRTF file": options.hrtf},
+        input_folders={f"the sound library {folder}": folder for folder in user_folders(pipeline.library.folders)[0]})
     if video:
         from .video.decode import probe
 
@@ -129,7 +140,9 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
     else:
         duration_s = analysis.duration_s
     if not targets.muxed:
-        check_room(targets.audio, options.channels, int(round(duration_s * options.sample_rate)), targets.subtype)
+        n = int(round(duration_s * options.sample_rate))
+        check_room(targets.audio, options.channels, n, targets.subtype,
+                   extra_bytes=n * 4 * (analysis.max_sources + 1) if targets.stems else 0)
     out_dir = Path(targets.audio).resolve().parent
     with contextlib.ExitStack() as stack:
         audio_tmp = None if targets.muxed else stack.enter_context(atomic_output(targets.audio))
@@ -174,11 +187,11 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
     if preview is not None:
         if not options.output.is_ambisonic:
             raise ParameterError("preview", "only for an ambisonic format (foa)")
-        check_output_path(preview)
+        check_output_path(preview, "preview")
     refuse_overwriting_inputs({"output": output, "preview": preview},
                               {"the scene file": scene_file, "the HRTF file": options.hrtf, **_sounds_of(scene)})
     n = int(round(scene.duration_s * options.sample_rate))
-    check_room(output, options.channels, n, subtype)
+    check_room(output, options.channels, n, subtype, extra_bytes=n * 2 * 4 if preview else 0)
     with contextlib.ExitStack() as stack:
         out_tmp = stack.enter_context(atomic_output(output))
         preview_tmp = stack.enter_context(atomic_output(preview)) if preview else None
@@ -207,7 +220,9 @@ def write_analysis(pipeline: Pipeline, picture: str | os.PathLike, scene_path: s
     """Analyse a picture and save its scene (and an overlay), all or nothing; returns the Analysis."""
     if is_video(picture):
         raise See2SoundError(f"{picture}: analyze takes a picture; render a video with `render`")
-    Targets(scene_path, scene=scene_path, overlay=overlay)  # checks the names
+    if Path(scene_path).suffix.lower() != ".json":  # here the scene is the output (-o)
+        raise ParameterError("output", f"{scene_path}: the scene file must end in .json")
+    Targets(scene_path, scene=scene_path, overlay=overlay)  # checks the overlay's name
     refuse_overwriting_inputs({"output": scene_path, "overlay": overlay}, {"the picture": picture})
     found = pipeline.analyze(picture, analysis)
     found.scene.input["path"] = os.path.relpath(Path(picture).resolve(), Path(scene_path).resolve().parent)

@@ -53,6 +53,8 @@ MAX_DISTANCE_M = 10_000.0
 MIN_GAIN_DB, MAX_GAIN_DB = -120.0, 60.0
 #: The furthest into its sound a source may start playing, in seconds (a sound is read up to offset + duration).
 MAX_OFFSET_S = 3600.0
+#: The most keyframes one source's trajectory may have (a video's track at 30 per second for an hour: 108,000).
+MAX_KEYFRAMES = 120_000
 #: The most people a crowd source may stand for.
 MAX_PEOPLE = 100_000
 
@@ -258,8 +260,11 @@ class AudioRef:
 
     @classmethod
     def from_json(cls, o: _Obj) -> AudioRef:
+        path = o.string("path", required=True, nonempty=True)
+        if "\0" in path:
+            raise See2SoundError(f"{o.at('path')}: a file name cannot hold a NUL character")
         return cls(
-            path=o.string("path", required=True, nonempty=True),
+            path=path,
             gain_db=o.number("gain_db", 0.0, minimum=MIN_GAIN_DB, maximum=MAX_GAIN_DB),
             loop=o.boolean("loop", True),
             offset_s=o.number("offset_s", 0.0, minimum=0.0, maximum=MAX_OFFSET_S),
@@ -301,7 +306,10 @@ class Source:
         position = Position.from_json(o.obj("position", required=True))
         box = o.numbers("box", 4, "four numbers [x0, y0, x1, y1]")
         trajectory = []
-        for i, item in enumerate(o.array("trajectory") or []):
+        keys = o.array("trajectory") or []
+        if len(keys) > MAX_KEYFRAMES:
+            raise See2SoundError(f"{o.at('trajectory')}: {len(keys)} keyframes; at most {MAX_KEYFRAMES}")
+        for i, item in enumerate(keys):
             key = _Obj(item, f"{o.at('trajectory')}[{i}]")
             frame = Keyframe.from_json(key)
             if trajectory and frame.t <= trajectory[-1].t:
@@ -518,16 +526,30 @@ class Scene:
         refs = [(f"sources[{i}].audio", s.audio) for i, s in enumerate(self.sources)]
         refs.append(("ambience.audio", self.ambience.audio if self.ambience else None))
         for where, ref in refs:
-            if ref is not None:
-                within(f"{where}.gain_db", ref.gain_db, MIN_GAIN_DB, MAX_GAIN_DB)
-                within(f"{where}.offset_s", ref.offset_s, 0.0, MAX_OFFSET_S)
+            if ref is None:
+                continue
+            within(f"{where}.gain_db", ref.gain_db, MIN_GAIN_DB, MAX_GAIN_DB)
+            within(f"{where}.offset_s", ref.offset_s, 0.0, MAX_OFFSET_S)
+            if ref.in_memory:
+                within(f"{where}.sample_rate", ref.sample_rate, 1000, 768_000)
+                if not (len(ref.samples) and np.all(np.isfinite(ref.samples))):
+                    raise See2SoundError(f"{where}.samples: must hold at least one sample, all finite")
         for i, source in enumerate(self.sources):
+            within(f"sources[{i}].spread_deg", source.spread_deg, 0.0, 360.0)
+            if source.active_s is not None:
+                within(f"sources[{i}].active_s[0]", source.active_s[0], 0.0, source.active_s[1])
+                within(f"sources[{i}].active_s[1]", source.active_s[1], 0.0, MAX_DURATION_S)
+            if len(source.trajectory) > MAX_KEYFRAMES:
+                raise See2SoundError(f"sources[{i}].trajectory: {len(source.trajectory)} keyframes; "
+                                     f"at most {MAX_KEYFRAMES}")
             places = [("position", source.position)] + [(f"trajectory[{k}]", key)
                                                        for k, key in enumerate(source.trajectory)]
             for where, place in places:
                 within(f"sources[{i}].{where}.distance_m", place.distance_m, 1e-9, MAX_DISTANCE_M)
                 within(f"sources[{i}].{where}.elevation_deg", place.elevation_deg, -90.0, 90.0)
                 within(f"sources[{i}].{where}.azimuth_deg", place.azimuth_deg, -math.inf, math.inf)
+                if isinstance(place, Keyframe):
+                    within(f"sources[{i}].{where}.t", place.t, 0.0, MAX_DURATION_S)
 
     def resolve(self, relative: str) -> Path:
         """The path of a file named in the scene, relative to its folder."""

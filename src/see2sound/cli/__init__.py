@@ -13,6 +13,7 @@ and renamed at the end, so a failed or interrupted run leaves none behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import signal
 import sys
@@ -254,10 +255,10 @@ def _main(argv: list[str] | None) -> int:
         COMMANDS[args.command](args)
         return 0
     except ParameterError as exc:
-        print(f"error: {_flag_message(exc)}", file=sys.stderr)
+        _error(_flag_message(exc))
         return 2
     except See2SoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -268,11 +269,32 @@ def _main(argv: list[str] | None) -> int:
     except BrokenPipeError:  # the reader went away (``see2sound list | head``): nothing more to say
         sys.stdout = None
         return 0
+    except OSError as exc:
+        if exc.errno not in USER_OS_ERRORS:
+            return _internal(exc, verbose)
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(f"{where}{exc.strerror or exc} (nothing was written)")
+        return 2
     except MemoryError:
         print("error: out of memory (try a shorter --duration or a lower --sample-rate)", file=sys.stderr)
         return 1
-    except Exception as exc:  # an internal failure: say so in one line, trace only on -v
-        if verbose:
-            traceback.print_exc()
-        print(f"error: internal failure: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    except Exception as exc:
+        return _internal(exc, verbose)
+
+
+#: Errors of the machine, not of see2sound, while writing: one line, exit 2.
+USER_OS_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM,
+                  errno.ENAMETOOLONG, errno.ELOOP)
+
+
+def _internal(exc: BaseException, verbose: bool) -> int:
+    """An internal failure: said in one line (the trace only with -v), exit 1."""
+    if verbose:
+        traceback.print_exc()
+    _error(f"internal failure: {type(exc).__name__}: {exc}")
+    return 1
+
+
+def _error(message: str) -> None:
+    """One ``error:`` line on stderr, whatever the message holds (a path with a newline stays escaped)."""
+    print("error: " + message.replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)

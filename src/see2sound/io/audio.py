@@ -10,8 +10,10 @@ write_audio       WAV (WAVE_FORMAT_EXTENSIBLE with the layout's channel mask)
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import shutil
 import struct
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from ..errors import See2SoundError
+from ..errors import ParameterError, See2SoundError
 from ..formats import get_format
 from .files import atomic_output
 
@@ -91,7 +93,7 @@ def read_mono(path: str | os.PathLike, sample_rate: int, *, max_duration_s: floa
     path = Path(path)
     notes: list[str] = []
     if not path.is_file():
-        raise See2SoundError(f"{path}: no such audio file")
+        raise See2SoundError(f"{path}: {'not a regular file' if path.exists() else 'no such audio file'}")
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
@@ -144,11 +146,11 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fm
         write_audio_to(tmp, audio, sample_rate, fmt, subtype=subtype, suffix=Path(path).suffix)
 
 
-def check_output_path(path: str | os.PathLike) -> str:
-    """The lower-case suffix of an output path, or an error if it is not .wav/.flac."""
+def check_output_path(path: str | os.PathLike, parameter: str = "output") -> str:
+    """The lower-case suffix of an output path, or an error naming ``parameter`` if it is not .wav/.flac."""
     suffix = Path(path).suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
-        raise See2SoundError(f"{path}: output must end in .wav or .flac")
+        raise ParameterError(parameter, f"{path}: must end in .wav or .flac")
     return suffix
 
 
@@ -163,9 +165,14 @@ def write_audio_to(tmp: Path, audio: np.ndarray, sample_rate: int, fmt: str, *, 
     else:
         kind, sub = "FLAC", "PCM_24"
     channels, n = audio.shape
-    with sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=channels, format=kind, subtype=sub) as f:
-        for start in range(0, n, 1 << 18):
-            f.write(np.ascontiguousarray(np.asarray(audio[:, start:start + (1 << 18)]).T, dtype=np.float32))
+    try:
+        with sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=channels, format=kind, subtype=sub) as f:
+            for start in range(0, n, 1 << 18):
+                f.write(np.ascontiguousarray(np.asarray(audio[:, start:start + (1 << 18)]).T, dtype=np.float32))
+    except sf.LibsndfileError as exc:  # libsndfile says "System error" for a full disk; say what the disk says
+        full = shutil.disk_usage(Path(tmp).parent).free < (1 << 20)
+        raise OSError(errno.ENOSPC, "No space left on device") if full else \
+            See2SoundError(f"cannot write the audio ({_reason(exc)})") from None
     if suffix == ".wav":
         _patch_channel_mask(tmp, get_format(fmt).channel_mask)
         zero_peak_timestamp(tmp)

@@ -25,6 +25,8 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         raise See2SoundError(f"{target}: output folder {folder} does not exist")
     if target.is_dir():
         raise See2SoundError(f"{target}: is a folder, not a file")
+    if target.exists() and not target.is_file():
+        raise See2SoundError(f"{target}: is a device, pipe or socket, not a file see2sound replaces")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:
@@ -76,43 +78,64 @@ def _umask() -> int:
     return mask
 
 
+#: Outputs that are folders this run fills (and may replace files in).
+FOLDER_OUTPUTS = ("stems",)
+
+
 def refuse_overwriting_inputs(outputs: dict[str, str | os.PathLike | None],
-                              inputs: dict[str, str | os.PathLike | None]) -> None:
+                              inputs: dict[str, str | os.PathLike | None], *,
+                              input_folders: dict[str, str | os.PathLike] | None = None) -> None:
     """Raise :class:`ParameterError` if an output would replace an input or another output.
 
     ``outputs`` maps the parameter that names each output (``output``,
     ``scene_path``, ``overlay``, ``stems``, ``preview``, ...) to its path;
-    ``inputs`` maps what each input is (``"the picture"``, ``"a sound the scene
-    plays"``, a library folder...) to its path. Paths are compared resolved
-    (links followed) and, where both exist, by :func:`os.path.samefile`. A
-    folder among the inputs (a sound library) may not receive an output, and an
-    output folder (``stems``) may not hold an input.
+    ``inputs`` maps what each input file is (``"the picture"``) to its path;
+    ``input_folders`` what each input folder is (``"the sound library X"``) to
+    its path: an output may not replace a file in one. Paths are compared
+    resolved (links followed) and, where both exist, by
+    :func:`os.path.samefile`. An output folder (:data:`FOLDER_OUTPUTS`) may hold
+    neither an input nor another output. A path that cannot be resolved (a link
+    loop, a name too long) is left for the code that opens it to report.
     """
-    named = [(what, Path(p)) for what, p in inputs.items() if p is not None]
+    files = [(what, Path(p), _resolved(p)) for what, p in inputs.items() if p is not None]
+    folders = [(what, _resolved(p)) for what, p in (input_folders or {}).items()]
+    outs = [(param, Path(p), _resolved(p)) for param, p in outputs.items() if p is not None]
     taken: dict[Path, str] = {}
-    for parameter, out in outputs.items():
-        if out is None:
+    for param, out, where in outs:
+        if where is None:
             continue
-        out = Path(out)
-        resolved = out.resolve()
-        if resolved in taken:
-            raise ParameterError(parameter, f"{out}: is also where {taken[resolved]} goes; give each output its own name")
-        taken[resolved] = parameter
-        for what, path in named:
-            if _same(resolved, path) or (out.is_dir() and _inside(path.resolve(), resolved)):
-                raise ParameterError(parameter, f"{out}: would replace {what} ({path}); choose another name")
-            if path.is_dir() and _inside(resolved, path):
-                raise ParameterError(parameter, f"{out}: is inside {what} ({path}); choose another folder")
+        if where in taken:
+            raise ParameterError(param, f"{out}: is also where {taken[where]} goes; give each output its own name")
+        taken[where] = param
+        for what, path, at in files:
+            if at is not None and (_same(where, at) or (param in FOLDER_OUTPUTS and at.is_relative_to(where))):
+                raise ParameterError(param, f"{out}: would replace {what} ({path}); choose another name")
+        for what, at in folders:
+            if at is not None and where.is_relative_to(at) and _exists(where):
+                raise ParameterError(param, f"{out}: would replace a file of {what}; choose another name")
+        if param in FOLDER_OUTPUTS:
+            for other, other_out, other_where in outs:
+                if other != param and other_where is not None and other_where.is_relative_to(where):
+                    raise ParameterError(other, f"{other_out}: is inside {out}, the folder this run fills with "
+                                                "its stems; choose another name")
 
 
-def _same(resolved: Path, path: Path) -> bool:
-    if resolved == path.resolve():
-        return True
+def _resolved(path: str | os.PathLike) -> Path | None:
     try:
-        return resolved.exists() and os.path.samefile(resolved, path)
-    except OSError:
+        return Path(path).resolve()
+    except (OSError, ValueError, RuntimeError):  # a link loop, a NUL byte, a name too long
+        return None
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
         return False
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return path.is_relative_to(folder.resolve())
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a == b or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except (OSError, ValueError):
+        return False

@@ -28,6 +28,9 @@ def loads(text: str | bytes, *, what: str = "JSON") -> Any:
         raise InputError(f"{what}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except UnicodeDecodeError:
         raise InputError(f"{what}: not UTF-8 text") from None
+    except ValueError as exc:  # an integer of more digits than Python converts, and the like
+        reason = "a number with too many digits" if "digits" in str(exc) else str(exc).splitlines()[0][:120]
+        raise InputError(f"{what}: invalid JSON ({reason})") from None
     if depth(data) > MAX_DEPTH:
         raise InputError(f"{what}: nested deeper than {MAX_DEPTH} levels")
     return data

@@ -249,6 +249,13 @@ def config_path() -> Path:
     return Path(base) / "see2sound" / "config.toml"
 
 
+def user_folders(folders: list[str] | tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+    """(every user library folder: ``folders``, then ``SEE2SOUND_LIBRARY``, then the config file; warnings)."""
+    configured, warnings_ = configured_folders()
+    env = [p for p in os.environ.get("SEE2SOUND_LIBRARY", "").split(os.pathsep) if p]
+    return [*folders, *env, *configured], warnings_
+
+
 def configured_folders() -> tuple[list[str], list[str]]:
     """(folders from the config file, warnings) - a broken config is a warning, not a failure."""
     path = config_path()
@@ -280,12 +287,11 @@ def load_libraries(folders: list[str] | tuple[str, ...] = (), *, cache_dir: Path
     from . import tagger as tagging
 
     lib = SoundLibrary.bundled()
-    configured, config_warnings = configured_folders()
+    every, config_warnings = user_folders(folders)
     lib.warnings.extend(config_warnings)
-    env = [p for p in os.environ.get("SEE2SOUND_LIBRARY", "").split(os.pathsep) if p] + configured
     use_tagger = tagging.available() if tag is None else tag
-    model = tagging.load_tagger() if (use_tagger and (folders or env)) else None
-    for folder in [*folders, *env]:
+    model = tagging.load_tagger() if (use_tagger and every) else None
+    for folder in every:
         lib.extend(SoundLibrary.scan(folder, cache_dir=cache_dir, tagger=model))
     return lib
 

@@ -77,7 +77,7 @@ def read_sofa(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, float, n
     """
     path = Path(path)
     if not path.is_file():
-        raise See2SoundError(f"{path}: no such SOFA file")
+        raise See2SoundError(f"{path}: {'not a regular file' if path.exists() else 'no such SOFA file'}")
     try:
         f = h5py.File(path, "r")
     except OSError:

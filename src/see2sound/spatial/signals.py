@@ -68,17 +68,15 @@ class Silence:
 
 
 class Clip:
-    """A sound placed at scene time 0.
+    """A sound placed at scene time 0, at gain 1 from its start; :meth:`placed` sets both.
 
-    ``offset_samples`` is where in the sound playback starts; with ``loop``
-    the sound repeats (its seam crossfaded at equal power), otherwise it plays
-    once and then is silent. :meth:`placed` gives the same decoded sound at
-    another gain and offset without copying it, so sources that share a file
-    share its memory.
+    With ``loop`` the sound repeats (its seam crossfaded at equal power),
+    otherwise it plays once and then is silent. :meth:`placed` gives the same
+    decoded sound at another gain and offset (where in the sound playback
+    starts) without copying it, so sources that share a file share its memory.
     """
 
-    def __init__(self, data: np.ndarray, sample_rate: int, *, gain: float = 1.0, loop: bool = True,
-                 offset_samples: int = 0):
+    def __init__(self, data: np.ndarray, sample_rate: int, *, loop: bool = True):
         data = np.asarray(data, dtype=np.float32)
         self.loop = loop
         if loop:
@@ -89,8 +87,8 @@ class Clip:
                 data = np.concatenate([head, data[xf:-xf]])
         self.data = np.concatenate([data, data[:1] if loop else np.zeros(1, np.float32)])
         self.length = len(data)
-        self.gain = np.float32(gain)
-        self.offset = int(offset_samples)
+        self.gain = np.float32(1.0)
+        self.offset = 0
 
     def placed(self, gain: float, offset_samples: int) -> Clip:
         """This sound at ``gain`` from ``offset_samples`` on, sharing its samples."""

@@ -258,8 +258,10 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
 
     @app.put("/api/jobs/{job_id}/scene", status_code=202, summary="Edit the scene; the job renders it again")
     async def put_scene(job_id: str, request: Request):
-        try:
-            document = jsondoc.loads(await request.body(), what="the body")
+        done_or_409(job_id)  # an unknown or busy job is answered before its body is parsed
+        body = await request.body()
+        try:  # parsing a large body takes seconds: off the event loop
+            document = await run_in_threadpool(jsondoc.loads, body, what="the body")
         except InputError as exc:  # not JSON, or nested absurdly deep
             raise HTTPException(400, str(exc)) from None
         if not isinstance(document, dict):

@@ -43,7 +43,7 @@ from ..formats import FORMATS as REGISTERED_FORMATS
 from ..io.audio import write_audio
 from ..io.files import atomic_output
 from ..pipeline import AnalysisOptions, Pipeline, SoundOptions
-from ..scene import Scene
+from ..scene import MAX_DURATION_S, Scene
 from ..spatial import RenderOptions
 from ..spatial.renderer import render_scene
 from .store import INTERRUPTED, JobStore
@@ -53,8 +53,6 @@ log = logging.getLogger("see2sound.studio")
 FORMATS = tuple(REGISTERED_FORMATS)
 PREVIEW = "binaural"
 PICTURE_MAX_SIDE = 1280
-#: The longest audio a job can ask for at all (a studio's own limit is usually lower: see limits.py).
-MAX_DURATION_S = 3600.0
 #: How much of a job's progress each stage stands for.
 STAGE_SHARE = {"analyse": (0.0, 0.6), "sounds": (0.6, 0.85), "render": (0.85, 1.0)}
 

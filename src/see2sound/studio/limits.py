@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import ParameterError
+from ..scene import MAX_DURATION_S
 
 GB = 1024 ** 3
 
@@ -50,7 +51,7 @@ class Limits:
         _check(self.jobs_per_client, "max_jobs_per_client", 1, 1000, whole=True)
         _check(self.jobs, "max_jobs", 1, 10000, whole=True)
         _check(self.store_gb, "max_store_gb", 0, 100_000, low_open=True)
-        _check(self.duration_s, "max_duration_s", 0, 3600, low_open=True)
+        _check(self.duration_s, "max_duration_s", 0, MAX_DURATION_S, low_open=True)
         _check(self.keep_days, "keep_days", 0, 36500)
 
     def admit(self, everyone: int, yours: int) -> None:
