@@ -138,8 +138,10 @@ def _opened(path: Path):
     (its default, 89 MP, would refuse pictures see2sound promises to read),
     and what goes wrong while decoding becomes one :class:`InputError`.
     Pillow keeps that limit in a module global, so it is set under a lock and
-    restored on the way out: pictures are decoded one at a time in a process
-    (which also bounds their memory), and Pillow's default holds elsewhere.
+    restored on the way out: pictures are decoded one at a time in a process,
+    and Pillow's default holds elsewhere. Memory is not bounded below the
+    picture's size: a 250 MP PNG or TIFF peaks at about 3.5 GB while it is
+    decoded, turned upright and converted (JPEGs are decoded at reduced scale).
     """
     try:
         size = path.stat().st_size
