@@ -1,10 +1,14 @@
 """Running models: which device, which precision, and loading that fails fast.
 
-- ONNX models (the shipped detectors, the optional tagger) run in
-  onnxruntime on the CPU, created by :func:`onnx_session`. A quantised
-  (int8 QDQ) graph runs with graph optimisations off, so its quantisation is
-  simulated in float32: fused int8 kernels saturate on x86 CPUs without
-  VNNI and would give different answers on different machines.
+- ONNX models (the shipped detectors and classifier, the optional tagger)
+  run in onnxruntime on the CPU, created by :func:`onnx_session`. A
+  quantised QDQ graph (QuantizeLinear / DequantizeLinear around float
+  operators, as every shipped int8 model is) runs with graph optimisations
+  off, so its quantisation is simulated in float32: fused int8 kernels
+  saturate on x86 CPUs without VNNI and would give different answers on
+  different machines. A graph of integer operators (QLinearConv,
+  ConvInteger, MatMulInteger) would still run int8 kernels: none is shipped,
+  and one would need checking on such a CPU.
 - Device: CUDA if available, else Apple's MPS, else the CPU; half precision
   on a GPU, full on the CPU.
 - Loading: first from the local cache only; if the weights are not there and

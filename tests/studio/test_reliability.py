@@ -136,7 +136,7 @@ CASES = [
     ("HTML page", "POST", "/api/jobs", _file("page.html", b"<html><script>alert(1)</script></html>"), 415,
      "not a picture or video"),
     ("HEIC picture", "POST", "/api/jobs", _file("photo.heic", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64), 415,
-     "not a picture or video"),
+     "HEIC is not supported: convert it to JPEG or PNG"),
     ("undecodable picture", "POST", "/api/jobs", _file("fake.png", PNG_HEAD + b"\x00" * 200), 422,
      "the upload: not a picture see2sound can read"),
     ("oversize upload", "POST", "/api/jobs", _file("big.jpg", b"\xff\xd8\xff" + b"\x00" * (11 * 1024 * 1024)), 413,

@@ -215,10 +215,15 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
                 raise UploadError(400, "the file is empty")
             limits.check_space(store.size())  # the upload is in it already
             with open(tmp, "rb") as f:
-                kind = sniff(f.read(64))
+                head = f.read(64)
+            kind = sniff(head)
             if kind is None:
-                raise UploadError(415, "not a picture or video this studio can read "
-                                       "(JPEG, PNG, WebP, GIF, BMP, TIFF; MP4, MOV, MKV, WebM, AVI)")
+                from ..vision.image import unsupported_format
+
+                known = unsupported_format(head)
+                raise UploadError(415, f"{known} is not supported: convert it to JPEG or PNG" if known else
+                                  "not a picture or video this studio can read "
+                                  "(JPEG, PNG, WebP, GIF, BMP, TIFF; MP4, MOV, MKV, WebM, AVI)")
             length_s = check(tmp, kind)
             if length_s is not None:
                 limits.check_duration(length_s, "the video")

@@ -156,7 +156,7 @@ def _opened(path: Path):
     if size > MAX_BYTES:
         raise InputError(f"{path}: picture file is {_more_than(size / 1e6, MAX_BYTES / 1e6)} MB; "
                          f"the limit is {MAX_BYTES / 1e6:,g} MB")
-    unsupported = _unsupported_format(head)
+    unsupported = unsupported_format(head)
     if unsupported:
         raise InputError(f"{path}: {unsupported} is not supported: convert it to JPEG or PNG")
     with _PILLOW_LIMIT, warnings.catch_warnings():
@@ -206,7 +206,7 @@ def _more_than(value: float, limit: float) -> str:
     return text
 
 
-def _unsupported_format(head: bytes) -> str | None:
+def unsupported_format(head: bytes) -> str | None:
     """The name of a picture format Pillow cannot decode, from the file's first bytes; None otherwise."""
     if head.startswith(_JPEG_XL):
         return "JPEG XL"
