@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scene import Position, Source
+from ..scene import MAX_DISTANCE_M, Position, Source
 from .camera import Camera
 from .detect import Detection
 from .depth import DepthEstimator
@@ -32,6 +32,8 @@ from .depth.priors import estimate_distance
 from .vocabulary import KINDS, is_sounding
 
 DEFAULT_MAX_SOURCES = 6
+#: The nearest a source is placed, whatever the depth estimate says (the renderer's near field is 0.5 m).
+NEAREST_ESTIMATE_M = 0.1
 CROWD_MIN_PEOPLE = 4
 CROWD_MAX_HEIGHT = 0.35  # a person taller than this fraction of the frame is near: their own source
 CROWD_GAP_DEG = 12.0
@@ -102,6 +104,8 @@ def _candidate(det: Detection, camera: Camera, depth: DepthEstimator | None = No
         distance, method = float(learned), getattr(depth, "method", type(depth).__name__)
     else:
         distance, method = estimate_distance(det.box, KINDS[det.label], camera)
+    # An estimate, however wild, lands in the scene's range (a relative depth map can say 0).
+    distance = float(np.clip(distance, NEAREST_ESTIMATE_M, MAX_DISTANCE_M))
     return Candidate(det.label, det.box, det.score, float(az[0]), float(el[0]), distance, method)
 
 
