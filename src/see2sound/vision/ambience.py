@@ -17,15 +17,31 @@ and warmth are then left out and structure and detections decide.
 
 plus what was detected (vehicles and people outdoors suggest a street;
 furniture and appliances a room; animals the country). Each kind gets a
-score, a linear sum of these with signs a reader can check below, and a
-softmax over the scores gives the confidence.
+score, a linear sum of these with signs a reader can check below.
+
+Then the whole picture goes through the ImageNet classifier
+(:class:`~see2sound.vision.classify.ImageClassifier`, loaded once per
+process): each kind's *evidence* is the summed probability of the classes in
+:data:`IMAGENET_EVIDENCE` (scenes such as ``seashore`` or ``library``, and
+things that belong to one kind of place: boats and water birds, farm and wild
+animals, road vehicles and shop fronts, furniture and dishes), and
+``CLASSIFIER_WEIGHT`` x evidence is added to the kind's score. The weight was
+fitted on the "fit" half of tests/data/photos.json only
+(benchmarks/eval_ambience.py). A softmax over the scores gives the confidence.
 
 Contents
 --------
-KINDS, describe, classify_ambience
+AMBIENCE_KINDS, IMAGENET_EVIDENCE, CLASSIFIER_WEIGHT, SOFTMAX_TEMPERATURE
+describe              the picture's measurements
+measured_scores       measurements and detected labels -> a score per kind
+imagenet_evidence     classifier probabilities -> evidence per kind
+classify_ambience     a picture and its detected labels -> (kind, confidence, measurements)
 """
 
 from __future__ import annotations
+
+import threading
+from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage
@@ -38,7 +54,88 @@ _ROOM = {"chair", "couch", "bed", "table", "tv", "laptop", "mouse", "keyboard", 
          "remote", "cell phone", "bottle", "wine glass"}
 _COUNTRY = {"bird", "cow", "sheep", "horse", "elephant", "bear", "zebra", "giraffe"}
 _WATER = {"boat", "surfboard"}
-SOFTMAX_TEMPERATURE = 0.35
+#: Scores are divided by this before the softmax that gives the confidence;
+#: fitted with CLASSIFIER_WEIGHT (the fit photos' maximum likelihood).
+SOFTMAX_TEMPERATURE = 2.15
+
+#: ImageNet classes (exact names of data/models/imagenet_labels.txt) that say
+#: which kind of place a picture shows. Grouped by what they are, not picked
+#: photo by photo; ambiguous names (``crane``: bird or machine) and things
+#: found anywhere (dogs, cats, people's clothes) are left out.
+IMAGENET_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "water-shore": (
+        # shores and water
+        "seashore", "lakeside", "sandbar", "promontory", "breakwater", "coral reef", "dam", "pier",
+        "boathouse", "dock",
+        # boats
+        "canoe", "speedboat", "yawl", "catamaran", "trimaran", "schooner", "gondola", "lifeboat",
+        "fireboat", "liner", "container ship", "paddle", "paddlewheel", "wreck", "amphibian",
+        # water and shore birds, sea mammals
+        "drake", "red-breasted merganser", "goose", "black swan", "white stork", "black stork",
+        "spoonbill", "flamingo", "little blue heron", "American egret", "bittern", "limpkin",
+        "European gallinule", "American coot", "ruddy turnstone", "red-backed sandpiper", "redshank",
+        "dowitcher", "oystercatcher", "pelican", "king penguin", "albatross", "sea lion", "otter",
+    ),
+    "outdoor-nature": (
+        # landscapes, fields, farms
+        "alp", "cliff", "valley", "volcano", "geyser", "hay", "rapeseed", "daisy", "corn", "mountain tent",
+        "worm fence", "barn", "oxcart", "horse cart", "plow", "harvester", "thresher", "tractor",
+        # fungi of the forest floor
+        "agaric", "bolete", "coral fungus", "earthstar", "gyromitra", "stinkhorn", "hen-of-the-woods",
+        # farm animals
+        "ox", "water buffalo", "bison", "ram", "bighorn", "ibex", "sorrel", "hog", "wild boar", "llama",
+        "Arabian camel", "hen", "cock",
+        # wild mammals
+        "zebra", "hartebeest", "impala", "gazelle", "warthog", "African elephant", "Indian elephant",
+        "tusker", "lion", "tiger", "cheetah", "leopard", "jaguar", "snow leopard", "cougar", "lynx",
+        "brown bear", "American black bear", "ice bear", "sloth bear", "timber wolf", "white wolf",
+        "red wolf", "coyote", "red fox", "kit fox", "Arctic fox", "grey fox", "fox squirrel", "marmot",
+        "hare", "wood rabbit", "porcupine", "badger", "skunk", "meerkat", "ostrich", "koala", "wallaby",
+        # land birds
+        "brambling", "goldfinch", "house finch", "junco", "indigo bunting", "robin", "bulbul", "jay",
+        "magpie", "chickadee", "kite", "bald eagle", "vulture", "great grey owl", "black grouse",
+        "ptarmigan", "ruffed grouse", "prairie chicken", "quail", "partridge", "bee eater", "hornbill",
+        "hummingbird", "toucan", "bustard",
+        # insects
+        "bee", "ant", "grasshopper", "cricket", "cicada", "mantis", "ladybug", "dragonfly", "damselfly",
+        "admiral", "ringlet", "monarch", "cabbage butterfly", "sulphur butterfly", "lycaenid",
+    ),
+    "urban-street": (
+        # road vehicles
+        "cab", "minibus", "minivan", "police van", "ambulance", "fire engine", "garbage truck",
+        "moving van", "trailer truck", "tow truck", "school bus", "trolleybus", "streetcar", "limousine",
+        "convertible", "sports car", "beach wagon", "jeep", "Model T", "moped", "motor scooter",
+        "jinrikisha", "recreational vehicle",
+        # street furniture
+        "traffic light", "street sign", "parking meter", "pay-phone", "mailbox", "manhole cover",
+        "gas pump", "turnstile",
+        # buildings, monuments, shop fronts
+        "church", "mosque", "monastery", "palace", "castle", "dome", "bell cote", "triumphal arch",
+        "obelisk", "fountain", "tile roof", "prison", "cinema", "bakery", "barbershop", "bookshop",
+        "butcher shop", "confectionery", "grocery store", "shoe shop", "tobacco shop", "toyshop",
+        "suspension bridge", "steel arch bridge", "viaduct",
+    ),
+    "indoor-room": (
+        # rooms and furniture
+        "restaurant", "library", "home theater", "dining table", "bookcase", "wardrobe", "studio couch",
+        "four-poster", "chiffonier", "china cabinet", "entertainment center", "desk", "rocking chair",
+        "folding chair", "barber chair", "table lamp", "lampshade", "quilt", "pillow", "window shade",
+        "shoji", "sliding door", "radiator", "space heater", "crib", "cradle", "bassinet", "pool table",
+        "stage", "theater curtain", "altar", "wall clock", "analog clock", "digital clock",
+        # kitchens and bathrooms
+        "refrigerator", "microwave", "stove", "dishwasher", "washer", "espresso maker", "toaster",
+        "plate rack", "bathtub", "shower curtain", "toilet seat", "washbasin", "medicine chest",
+        # screens and machines
+        "television", "screen", "monitor", "desktop computer", "laptop", "computer keyboard", "mouse",
+        "printer", "photocopier", "grand piano", "upright", "organ",
+        # the table: dishes and drinks
+        "espresso", "cup", "coffee mug", "plate", "soup bowl", "consomme", "carbonara", "pizza",
+        "cheeseburger", "hot pot", "trifle", "eggnog", "red wine",
+    ),
+}
+#: Score added per unit of evidence (a probability sum in 0..1); fitted on the
+#: "fit" half of the labelled photos by benchmarks/eval_ambience.py.
+CLASSIFIER_WEIGHT = 6.15
 
 
 def describe(rgb: np.ndarray) -> dict[str, float]:
@@ -82,12 +179,10 @@ def _hue_deg(r, g, b, mx, mn) -> np.ndarray:
     return hue * 60.0
 
 
-def classify_ambience(rgb: np.ndarray, labels: list[str]) -> tuple[str, float, dict[str, float]]:
-    """(kind, confidence in 0..1, the measurements) for a picture and its detected labels."""
-    f = describe(rgb)
+def measured_scores(f: dict[str, float], labels: list[str]) -> dict[str, float]:
+    """Each kind's score from the measurements ``f`` (:func:`describe`) and the detected labels."""
     if f["colourless"]:
-        for key in ("sky", "foliage", "water", "grey", "warm"):
-            f[key] = 0.0
+        f = {**f, **dict.fromkeys(("sky", "foliage", "water", "grey", "warm"), 0.0)}
     n = max(1, len(labels))
     street = sum(label in _STREET for label in labels) / n
     room = sum(label in _ROOM for label in labels) / n
@@ -97,7 +192,7 @@ def classify_ambience(rgb: np.ndarray, labels: list[str]) -> tuple[str, float, d
     # "built" is ~0.11 for directionless texture and approaches 1 for facades.
     structure = float(np.clip((f["built"] - 0.12) / 0.25, 0.0, 1.0))
     sky = min(1.0, f["sky"] * 2.0)
-    scores = {
+    return {
         "outdoor-nature": 3.0 * f["foliage"] + 0.8 * sky * (1.0 - structure) + 1.5 * country
         - 1.0 * street - 1.0 * room,
         "urban-street": 1.2 * structure * (0.3 + sky) + 0.4 * f["grey"] + 2.0 * street + 0.3 * people
@@ -106,9 +201,55 @@ def classify_ambience(rgb: np.ndarray, labels: list[str]) -> tuple[str, float, d
         - 1.5 * sky - 2.0 * f["foliage"] - 1.5 * street,
         "water-shore": 3.0 * f["water"] + 0.5 * sky * (1.0 - structure) + 2.0 * water - 1.0 * f["foliage"],
     }
-    keys = list(scores)
-    z = np.array([scores[k] for k in keys]) / SOFTMAX_TEMPERATURE
+
+
+@lru_cache(maxsize=1)
+def _evidence_matrix() -> np.ndarray:
+    """[shape=(len(AMBIENCE_KINDS), 1000)]: 1 where an ImageNet class is evidence for a kind."""
+    from .classify import labels
+
+    names = labels()
+    matrix = np.zeros((len(AMBIENCE_KINDS), len(names)), dtype=np.float32)
+    for k, kind in enumerate(AMBIENCE_KINDS):
+        for label in IMAGENET_EVIDENCE[kind]:
+            matrix[k, names.index(label)] = 1.0
+    return matrix
+
+
+def imagenet_evidence(probabilities: np.ndarray) -> dict[str, float]:
+    """Each kind's evidence in 0..1: the summed probability [shape=(1000,)] of its :data:`IMAGENET_EVIDENCE` classes."""
+    return dict(zip(AMBIENCE_KINDS, (_evidence_matrix() @ np.asarray(probabilities, np.float32)).tolist()))
+
+
+_classifier_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _classifier():
+    """The process's one ImageClassifier, loaded on first use (pictures and video shots share it)."""
+    from .classify import ImageClassifier
+
+    classifier = ImageClassifier()
+    classifier.prepare()
+    return classifier
+
+
+def classify_ambience(rgb: np.ndarray, labels: list[str], *,
+                      use_classifier: bool = True) -> tuple[str, float, dict[str, float]]:
+    """(kind, confidence in 0..1, the measurements) for RGB uint8 ``rgb`` [shape=(h, w, 3)] and its detected labels.
+
+    ``use_classifier=False`` leaves out the ImageNet evidence (measurements and
+    detections only; ~150 ms faster a picture on two cores).
+    """
+    f = describe(rgb)
+    scores = measured_scores(f, labels)
+    if use_classifier:
+        with _classifier_lock:
+            classifier = _classifier()
+        for kind, evidence in imagenet_evidence(classifier.probabilities(rgb)).items():
+            scores[kind] += CLASSIFIER_WEIGHT * evidence
+    z = np.array([scores[k] for k in AMBIENCE_KINDS]) / SOFTMAX_TEMPERATURE
     p = np.exp(z - z.max())
     p /= p.sum()
     best = int(np.argmax(p))
-    return keys[best], float(p[best]), f
+    return AMBIENCE_KINDS[best], float(p[best]), f
