@@ -107,8 +107,7 @@ def _buffer(stack: contextlib.ExitStack, channels: int, n: int, folder: Path):
 
 def _rebase_audio(scene: Scene, written: Path, final: Path, scene_dir: Path) -> None:
     """Point the scene's audio paths from the temporary stems folder to where the stems end up."""
-    refs = [s.audio for s in scene.sources] + ([scene.ambience.audio] if scene.ambience and scene.ambience.audio else [])
-    for ref in refs:
+    for _, ref in scene.audio_refs():
         if ref.path is not None and Path(scene.resolve(ref.path)).resolve().parent == written.resolve():
             ref.path = os.path.relpath(final.resolve() / Path(ref.path).name, scene_dir.resolve())
 
@@ -209,10 +208,8 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
 
 def _sounds_of(scene: Scene) -> dict[str, Path]:
     """Each sound file the scene plays, by where the scene names it."""
-    refs = [(f"sources[{i}]", s.audio) for i, s in enumerate(scene.sources)]
-    refs.append(("ambience", scene.ambience.audio if scene.ambience else None))
-    return {f"the sound of {where} in the scene": scene.resolve(ref.path)
-            for where, ref in refs if ref is not None and ref.path is not None}
+    return {f"the sound of {where.removesuffix('.audio')} in the scene": scene.resolve(ref.path)
+            for where, ref in scene.audio_refs() if ref.path is not None}
 
 
 def write_analysis(pipeline: Pipeline, picture: str | os.PathLike, scene_path: str, *,

@@ -510,6 +510,13 @@ class Scene:
         with atomic_output(path) as tmp:
             Path(tmp).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
+    def audio_refs(self) -> list[tuple[str, AudioRef]]:
+        """(JSON path, ref) of every sound the scene names: each source's that has one, then the ambience's."""
+        refs = [(f"sources[{i}].audio", s.audio) for i, s in enumerate(self.sources) if s.audio is not None]
+        if self.ambience is not None and self.ambience.audio is not None:
+            refs.append(("ambience.audio", self.ambience.audio))
+        return refs
+
     def check_limits(self) -> None:
         """Raise :class:`See2SoundError` naming the path of any number beyond the scene limits.
 
@@ -523,11 +530,7 @@ class Scene:
         within("duration_s", self.duration_s, 0.0, MAX_DURATION_S)
         if len(self.sources) > MAX_SOURCES:
             raise See2SoundError(f"sources: {len(self.sources)} sources; a scene may have at most {MAX_SOURCES}")
-        refs = [(f"sources[{i}].audio", s.audio) for i, s in enumerate(self.sources)]
-        refs.append(("ambience.audio", self.ambience.audio if self.ambience else None))
-        for where, ref in refs:
-            if ref is None:
-                continue
+        for where, ref in self.audio_refs():
             within(f"{where}.gain_db", ref.gain_db, MIN_GAIN_DB, MAX_GAIN_DB)
             within(f"{where}.offset_s", ref.offset_s, 0.0, MAX_OFFSET_S)
             if ref.in_memory:

@@ -95,7 +95,6 @@ class OriginalRenderer(Component):
 
     def render(self, scene: Scene, options: RenderOptions, *, out: np.ndarray | None = None,
                progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
-        scene.check_limits()
         notes: list[str] = []
         audio = render_original(scene, options.sample_rate, notes)
         if out is not None:

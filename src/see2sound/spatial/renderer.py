@@ -102,6 +102,7 @@ def render_scene(scene: Scene, options: RenderOptions | None = None, *, renderer
     options = options or RenderOptions()
     engine = create("renderers", renderer)
     check_renderer(engine, options)
+    scene.check_limits()
     return engine.render(scene, options, out=out, progress=progress)
 
 
@@ -113,7 +114,6 @@ def audible_sources(scene: Scene) -> list[Source]:
 def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None = None,
                progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
     """The spatial stage alone: sources, room and edge fades, no loudness or limiting."""
-    scene.check_limits()
     sr = options.sample_rate
     n = int(round(scene.duration_s * sr))
     if n < 1:
