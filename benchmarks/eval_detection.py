@@ -23,6 +23,7 @@ import numpy as np
 
 from see2sound.vision.detect.base import iou
 from see2sound.vision.detect.ensemble import Ensemble
+from see2sound.vision.detect.movenet import MoveNet
 from see2sound.vision.detect.nanodet import NanoDetCOCO
 from see2sound.vision.detect.ssd import SSDOpenImages
 from see2sound.vision.image import load_picture
@@ -33,6 +34,8 @@ LABELS = json.loads((ROOT / "tests/data/photos.json").read_text())
 TRUTH = LABELS["photos"]
 HALVES = {"all": list(TRUTH), "fit": LABELS["split"]["fit"], "held-out": LABELS["split"]["held_out"]}
 PHOTOS = ROOT / "tests/data/photos"
+DEFAULT = "ensemble + flip + tiles (default)"
+CALIBRATED = "calibrated: + MoveNet, noisy-OR (fusion='calibrated')"
 
 
 def compatible(a: str, b: str) -> bool:
@@ -46,8 +49,8 @@ def inside(box, region) -> float:
     return max(0.0, x1 - x0) * max(0.0, y1 - y0) / area
 
 
-def score(detections, truth) -> tuple[int, int, int]:
-    """(hits, false alarms, misses) for one photo."""
+def score(detections, truth, per_class: dict | None = None) -> tuple[int, int, int]:
+    """(hits, false alarms, misses) for one photo; ``per_class``, if given, gathers them per label."""
     objects = truth["objects"]
     used = [False] * len(objects)
     hits = false = 0
@@ -63,9 +66,19 @@ def score(detections, truth) -> tuple[int, int, int]:
         if best is not None:
             used[best] = True
             hits += 1
+            _count(per_class, objects[best][0], 0)
         elif not any(inside(det.box, region) > 0.5 for region in truth["ignore"]):
             false += 1
+            _count(per_class, det.label, 1)
+    for k, u in enumerate(used):
+        if not u:
+            _count(per_class, objects[k][0], 2)
     return hits, false, used.count(False)
+
+
+def _count(per_class: dict | None, label: str, column: int) -> None:
+    if per_class is not None:
+        per_class.setdefault(label, np.zeros(3, dtype=int))[column] += 1
 
 
 def main() -> None:
@@ -75,18 +88,20 @@ def main() -> None:
         "NanoDet COCO alone (score >= 0.4)": lambda rgb: [d for d in nanodet.detect(rgb) if d.score >= 0.4],
         "ensemble, whole frame only": Ensemble([ssd, nanodet], flip=False, tiles=False).detect,
         "ensemble + flip": Ensemble([ssd, nanodet], tiles=False).detect,
-        "ensemble + flip + tiles (default)": Ensemble([ssd, nanodet]).detect,
+        "ensemble + flip + tiles (default)": Ensemble([ssd, nanodet], fusion="wbf").detect,
+        CALIBRATED: Ensemble([ssd, nanodet, MoveNet()], fusion="calibrated").detect,
     }
     pictures = {name: load_picture(PHOTOS / name) for name in TRUTH}
     load_before = os.getloadavg()[0]
-    rows = []
+    rows, classes = [], {}
     for config, detect in configs.items():
         counts, seconds = {}, {}
         for name, picture in pictures.items():
             t = time.perf_counter()
             dets = [d.scaled(1.0 / picture.scale) for d in detect(picture.rgb)]
             seconds[name] = time.perf_counter() - t
-            counts[name] = np.array(score(dets, TRUTH[name]))
+            half = "fit" if name in HALVES["fit"] else "held-out"
+            counts[name] = np.array(score(dets, TRUTH[name], classes.setdefault((config, half), {})))
         for half, names in HALVES.items():
             hits, false, misses = sum(counts[name] for name in names)
             rows.append((config, half, hits / max(1, hits + false), hits / max(1, hits + misses), hits, false, misses,
@@ -103,6 +118,14 @@ def main() -> None:
              "| detector | photos | precision | recall | hits | false alarms | misses | s / photo |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {c} | {h} | {p:.2f} | {r:.2f} | {n} | {f} | {m} | {s:.2f} |" for c, h, p, r, n, f, m, s in rows]
+    lines += ["", "Per class (truth label for hits and misses, detected label for false alarms), before "
+              "(default) and after (calibrated), as hits / false alarms / misses:", "",
+              "| class | fit before | fit after | held-out before | held-out after |", "| --- | --- | --- | --- | --- |"]
+    labels = sorted({label for table in classes.values() for label in table})
+    for label in labels:
+        cells = [classes[(c, h)].get(label, np.zeros(3, dtype=int)) for h in ("fit", "held-out")
+                 for c in (DEFAULT, CALIBRATED)]
+        lines.append(f"| {label} | " + " | ".join(f"{a} / {b} / {m}" for a, b, m in cells) + " |")
     text = "\n".join(lines) + "\n"
     print(text)
     (ROOT / "benchmarks/results-detection.md").write_text(text)

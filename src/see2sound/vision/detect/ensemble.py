@@ -1,16 +1,32 @@
-"""Both shipped detectors together, with test-time augmentation.
+"""The shipped detectors together, with test-time augmentation, fused in one of two ways.
 
-Each member detector runs on several views of the picture: the whole frame,
-its mirror image, and (for pictures large enough) four overlapping tiles,
-which see small objects at 1.6x the scale. All boxes are fused by weighted
-box fusion (Solovyev et al., 2019): boxes of one label overlapping by IoU >
+Each member detector runs on several views of the picture (:meth:`Ensemble.observe`):
+the whole frame, its mirror image, and (for pictures large enough) four
+overlapping tiles, which see small objects at 1.6x the scale. The views'
+boxes are then fused:
+
+``fusion="calibrated"`` (:mod:`.calibration`; an option: it did not beat "wbf" held out): members are SSD,
+NanoDet and MoveNet (people only). Each raw score becomes a probability by
+its member's and class's calibration map, fitted on the fit half of the
+labelled photos. Boxes of compatible labels form a cluster when they overlap
+by IoU >= ``FUSE_IOU`` or when the smaller lies mostly inside the larger
+(two members that disagree in extent, full body vs upper body). A cluster's
+probability is the noisy-OR over members of each member's best probability
+over its views, so one confident member in one view is enough. A person seen
+by MoveNet alone where another member sees an animal is dropped (MoveNet
+takes some animals for people). Clusters at or above their class's fitted
+threshold are kept.
+
+``fusion="wbf"`` (default): weighted box
+fusion (Solovyev et al., 2019): boxes of one label overlapping by IoU >
 0.55 form a cluster whose box is the score-weighted mean and whose score is
 the sum of the best score of each view that found it, divided by the number
 of whole-frame views that could have (a detector that does not know the
-label casts no vote). A generic label votes for a specific one in the same
-place (the SSD's "vehicle" for NanoDet's "bus"). Clusters scoring at least
-``threshold`` are kept; of two clusters on the same object (IoU > 0.7)
-only the stronger survives.
+label casts no vote).
+
+In both, a generic label votes for a specific one in the same place (the
+SSD's "vehicle" for NanoDet's "bus"), and of two clusters on the same
+object (IoU > 0.7) only the stronger survives.
 """
 
 from __future__ import annotations
@@ -26,7 +42,19 @@ FUSE_IOU = 0.55
 SAME_OBJECT_IOU = 0.7
 TILE_MIN_SIDE = 480  # analysis pixels; smaller pictures are not tiled
 TILE_FRACTION = 0.625  # each of the 2x2 tiles spans this much of the width and height
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = 0.3  # "wbf" fusion only; "calibrated" uses the fitted thresholds
+FUSIONS = ("calibrated", "wbf")
+DEFAULT_FUSION = "wbf"  # "calibrated" did not beat it on the held-out half (benchmarks/results-detection.md)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One member's detection in one view, mapped back to the picture's pixels."""
+
+    detection: Detection
+    member: str
+    view: int  # 0: whole frame, 1: mirror, 2..: tiles (without ``flip``, tiles start at 1)
+    whole: bool  # a whole-frame view (the frame or its mirror)
 
 
 @dataclass
@@ -34,6 +62,7 @@ class _Cluster:
     boxes: list = field(default_factory=list)
     scores: list = field(default_factory=list)
     labels: list = field(default_factory=list)
+    members: list = field(default_factory=list)
     runs: dict = field(default_factory=dict)  # run id -> best score
 
     def box(self) -> np.ndarray:
@@ -48,42 +77,76 @@ class _Cluster:
         pool = specific or totals
         return max(pool, key=pool.get)
 
-    def add(self, det: Detection, run: int) -> None:
+    def add(self, det: Detection, run, score: float | None = None, member: str = "") -> None:
+        score = det.score if score is None else score
         self.boxes.append(det.box)
-        self.scores.append(det.score)
+        self.scores.append(score)
         self.labels.append(det.label)
-        self.runs[run] = max(self.runs.get(run, 0.0), det.score)
+        self.members.append(member)
+        self.runs[run] = max(self.runs.get(run, 0.0), score)
 
 
 def _compatible(a: str, b: str) -> bool:
     return a == b or b in REFINES.get(a, ()) or a in REFINES.get(b, ())
 
 
+def containment(a, b) -> float:
+    """Intersection over the smaller box's area, for boxes ``a`` and ``b`` as x0, y0, x1, y1."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return max(0.0, w) * max(0.0, h) / max(smaller, 1e-9)
+
+
 class Ensemble(Detector):
-    """Fuses ``members`` (default: SSD Open Images + NanoDet COCO) over TTA views."""
+    """Fuses ``members`` over TTA views (default members: SSD + NanoDet, and MoveNet when calibrated).
+
+    ``fusion``: "calibrated" (probabilities, noisy-OR, per-class thresholds
+    from ``calibration``, default the shipped fit) or "wbf" (vote fraction
+    against ``threshold``). ``member_tiles``: members run on the tiles too
+    (None: all but MoveNet, whose people are big enough for its whole frame).
+    """
 
     name = "ensemble"
 
     def __init__(self, members: list[Detector] | None = None, *, flip: bool = True, tiles: bool = True,
-                 threshold: float = DEFAULT_THRESHOLD):
+                 threshold: float = DEFAULT_THRESHOLD, fusion: str = DEFAULT_FUSION, calibration=None,
+                 member_tiles: set[str] | None = None):
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion={fusion!r}: one of {FUSIONS}")
         if members is None:
             from .nanodet import NanoDetCOCO
             from .ssd import SSDOpenImages
 
             members = [SSDOpenImages(), NanoDetCOCO()]
+            if fusion == "calibrated":
+                from .movenet import MoveNet
+
+                members.append(MoveNet())
         self.members = members
         self.flip = flip
         self.tiles = tiles
         self.threshold = threshold
+        self.fusion = fusion
+        self.member_tiles = member_tiles
+        self._calibration = calibration
         self.labels = frozenset().union(*(m.labels for m in members))
 
-    def _views(self, rgb: np.ndarray):
+    @property
+    def calibration(self):
+        if self._calibration is None:
+            from .calibration import load_calibration
+
+            self._calibration = load_calibration()
+        return self._calibration
+
+    def _views(self, rgb: np.ndarray, tiles: bool = True):
         """(image, function mapping its detections back to rgb's pixels, whole-frame?)."""
         h, w = rgb.shape[:2]
         yield rgb, lambda d: d, True
         if self.flip:
             yield np.ascontiguousarray(rgb[:, ::-1]), lambda d: d.flipped(w), True
-        if self.tiles and min(h, w) >= TILE_MIN_SIDE:
+        if tiles and self.tiles and min(h, w) >= TILE_MIN_SIDE:
             tw, th = int(w * TILE_FRACTION), int(h * TILE_FRACTION)
             for x0 in (0, w - tw):
                 for y0 in (0, h - th):
@@ -95,24 +158,42 @@ class Ensemble(Detector):
                         return None if cut else d.scaled(1.0, 1.0, x0, y0)
                     yield rgb[y0:y0 + th, x0:x0 + tw], back, False
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
-        found: list[tuple[Detection, int]] = []
-        whole_views: dict[str, int] = {}  # member name -> whole-frame views run
-        weight = {m.name: getattr(m, "weight", 1.0) for m in self.members}
-        capable: dict[str, set[str]] = {m.name: set(m.labels) for m in self.members}
-        run = 0
-        run_member: dict[int, str] = {}
+    def _tiles_for(self, member: Detector) -> bool:
+        if self.member_tiles is not None:
+            return member.name in self.member_tiles
+        return member.name != "movenet"
+
+    def observe(self, rgb: np.ndarray) -> tuple[list[Observation], dict[str, int]]:
+        """Every member's detections in every view, and each member's number of whole-frame views."""
+        found: list[Observation] = []
+        whole_views: dict[str, int] = {}
         for member in self.members:
-            for image, back, whole in self._views(rgb):
+            for view, (image, back, whole) in enumerate(self._views(rgb, self._tiles_for(member))):
                 for det in member.detect(image):
                     det = back(det)
                     if det is not None:
-                        found.append((det, run))
-                run_member[run] = member.name
-                run += 1
+                        found.append(Observation(det, member.name, view, whole))
                 whole_views[member.name] = whole_views.get(member.name, 0) + int(whole)
+        return found, whole_views
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        observations, whole_views = self.observe(rgb)
+        if self.fusion == "wbf":
+            return self.fuse_wbf(observations, whole_views)
+        return self.fuse_calibrated(observations)
+
+    def fuse_calibrated(self, observations: list[Observation], calibration=None) -> list[Detection]:
+        """Calibrated noisy-OR fusion (see the module's docstring); scores are probabilities in [0, 1]."""
+        from .calibration import fuse_calibrated
+
+        return fuse_calibrated(observations, calibration or self.calibration, name=self.name)
+
+    def fuse_wbf(self, observations: list[Observation], whole_views: dict[str, int]) -> list[Detection]:
+        weight = {m.name: getattr(m, "weight", 1.0) for m in self.members}
+        capable: dict[str, set[str]] = {m.name: set(m.labels) for m in self.members}
         clusters: list[_Cluster] = []
-        for det, r in sorted(found, key=lambda item: -item[0].score):
+        for obs in sorted(observations, key=lambda o: -o.detection.score):
+            det = obs.detection
             best, best_iou = None, FUSE_IOU
             for cluster in clusters:
                 if not any(_compatible(det.label, label) for label in set(cluster.labels)):
@@ -123,20 +204,21 @@ class Ensemble(Detector):
             if best is None:
                 best = _Cluster()
                 clusters.append(best)
-            best.add(det, r)
+            best.add(det, (obs.member, obs.view), member=obs.member)
         fused = []
         for cluster in clusters:
             label = cluster.label()
             aliases = {label} | {g for g, specific in REFINES.items() if label in specific}
             votes = sum(weight[m] * n for m, n in whole_views.items() if capable[m] & aliases)
-            support = sum(weight[run_member[r]] * s for r, s in cluster.runs.items())
+            support = sum(weight[m] * s for (m, _), s in cluster.runs.items())
             score = min(1.0, support / max(votes, 1e-9))
             if score >= self.threshold:
                 fused.append(Detection(tuple(map(float, cluster.box())), label, float(score), self.name))
-        return _suppress_same_object(fused)
+        return suppress_same_object(fused)
 
 
-def _suppress_same_object(detections: list[Detection]) -> list[Detection]:
+def suppress_same_object(detections: list[Detection]) -> list[Detection]:
+    """Of detections on the same object (IoU > ``SAME_OBJECT_IOU``, any label), the best-scoring."""
     keep: list[Detection] = []
     for det in sorted(detections, key=lambda d: -d.score):
         if keep and iou([det.box], [k.box for k in keep]).max() > SAME_OBJECT_IOU:
