@@ -194,6 +194,8 @@ register("detectors", "ensemble", "see2sound.vision.detect.ensemble:Ensemble",
          summary="SSD (Open Images) + NanoDet (COCO), mirror and tiles, fused (offline, default)")
 register("detectors", "ssd", "see2sound.vision.detect.ssd:SSDOpenImages", summary="SSD MobileNetV2, Open Images (offline)")
 register("detectors", "nanodet", "see2sound.vision.detect.nanodet:NanoDetCOCO", summary="NanoDet, COCO (offline)")
+register("detectors", "ensemble-calibrated", "see2sound.vision.detect.ensemble:calibrated_ensemble",
+         summary="SSD + NanoDet + MoveNet, calibrated, noisy-OR fusion (offline; experimental)")
 register("detectors", "movenet", "see2sound.vision.detect.movenet:MoveNet",
          summary="MoveNet MultiPose: people, with 17 keypoints each (offline)")
 register("detectors", "sam-clip", "see2sound.vision.detect.sam_clip:SamClipDetector",

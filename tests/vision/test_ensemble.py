@@ -87,3 +87,12 @@ def test_movenet_does_not_make_a_person_of_a_confident_animal():
     found = fuse_calibrated([_obs(bear, "bear", 0.9, "nanodet"), _obs((110, 90, 390, 310), "person", 0.9, "movenet")],
                             FLAT)
     assert [d.label for d in found] == ["bear"]
+
+
+def test_the_calibrated_ensemble_is_a_registered_detector():
+    from see2sound.registry import create, names
+
+    assert "ensemble-calibrated" in names("detectors")
+    detector = create("detectors", "ensemble-calibrated")
+    assert detector.name == "ensemble-calibrated" and detector.fusion == "calibrated"
+    assert "person" in detector.labels

@@ -225,3 +225,13 @@ def suppress_same_object(detections: list[Detection]) -> list[Detection]:
             continue
         keep.append(det)
     return keep
+
+
+def calibrated_ensemble(**options) -> Ensemble:
+    """The ``ensemble-calibrated`` detector: SSD, NanoDet and MoveNet, calibrated and fused by noisy-OR.
+
+    Held out it is not yet better than the default (benchmarks/results-detection.md).
+    """
+    ensemble = Ensemble(fusion="calibrated", **options)
+    ensemble.name = "ensemble-calibrated"
+    return ensemble
