@@ -55,10 +55,10 @@ from .apidocs import CONTENT_SECURITY, add_docs, with_token
 from .edits import apply_edits, search
 from .guard import LOOPBACK_HOSTS, BodyLimit, HostCheck, OriginCheck
 from .jobs import FORMATS, JobOptions, Runner
-from .limits import LimitError, Limits
+from .limits import Limits, Refused
 from .retention import Janitor
 from .store import JobStore
-from .uploads import UploadError, check, sniff
+from .uploads import check, sniff
 
 __all__ = ["LOOPBACK_HOSTS", "create_app"]
 
@@ -141,9 +141,8 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
     async def _user_error(request: Request, exc: See2SoundError):
         return JSONResponse({"error": str(exc)}, status_code=422)
 
-    @app.exception_handler(UploadError)
-    @app.exception_handler(LimitError)
-    async def _refused(request: Request, exc: UploadError | LimitError):
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused):
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(Exception)
@@ -209,10 +208,10 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
                 while chunk := file.file.read(CHUNK):
                     size += len(chunk)
                     if size > upload_limit:
-                        raise UploadError(413, f"too large: at most {max_upload_mb:g} MB")
+                        raise Refused(413, f"too large: at most {max_upload_mb:g} MB")
                     out.write(chunk)
             if size == 0:
-                raise UploadError(400, "the file is empty")
+                raise Refused(400, "the file is empty")
             limits.check_space(store.size())  # the upload is in it already
             with open(tmp, "rb") as f:
                 head = f.read(64)
@@ -221,7 +220,7 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
                 from ..vision.image import unsupported_format
 
                 known = unsupported_format(head)
-                raise UploadError(415, f"{known} is not supported: convert it to JPEG or PNG" if known else
+                raise Refused(415, f"{known} is not supported: convert it to JPEG or PNG" if known else
                                   "not a picture or video this studio can read "
                                   "(JPEG, PNG, WebP, GIF, BMP, TIFF; MP4, MOV, MKV, WebM, AVI)")
             length_s = check(tmp, kind)

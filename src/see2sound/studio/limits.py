@@ -15,7 +15,7 @@ limit                       default  when it is reached
 
 Contents
 --------
-Limits, LimitError, size_text
+Limits, Refused, size_text
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from ..scene import MAX_DURATION_S
 GB = 1024 ** 3
 
 
-class LimitError(Exception):
-    """A request over one of the :class:`Limits`: ``status`` is the HTTP status to answer with."""
+class Refused(Exception):
+    """A request the studio will not take (over a limit, an unusable upload): ``status`` is the HTTP status."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -55,24 +55,24 @@ class Limits:
         _check(self.keep_days, "keep_days", 0, 36500)
 
     def admit(self, everyone: int, yours: int) -> None:
-        """LimitError(429) unless one more job fits beside ``everyone``'s and ``yours`` (queued + running)."""
+        """Refused(429) unless one more job fits beside ``everyone``'s and ``yours`` (queued + running)."""
         if yours >= self.jobs_per_client:
-            raise LimitError(429, f"too many jobs from you: {yours} queued or running (at most "
+            raise Refused(429, f"too many jobs from you: {yours} queued or running (at most "
                                   f"{self.jobs_per_client}); wait for one to finish")
         if everyone >= self.jobs:
-            raise LimitError(429, f"the studio is busy: {everyone} jobs queued or running (at most "
+            raise Refused(429, f"the studio is busy: {everyone} jobs queued or running (at most "
                                   f"{self.jobs}); try again later")
 
     def check_duration(self, duration_s: float, what: str = "duration") -> None:
-        """LimitError(422) if ``duration_s`` is over the studio's maximum."""
+        """Refused(422) if ``duration_s`` is over the studio's maximum."""
         if duration_s > self.duration_s:
-            raise LimitError(422, f"{what}: at most {self.duration_s:g} s in this studio, got {duration_s:g} s")
+            raise Refused(422, f"{what}: at most {self.duration_s:g} s in this studio, got {duration_s:g} s")
 
     def check_space(self, used: int) -> None:
-        """LimitError(507) if ``used`` bytes pass the store's size."""
+        """Refused(507) if ``used`` bytes pass the store's size."""
         limit = int(self.store_gb * GB)
         if used > limit:
-            raise LimitError(507, f"the studio's store is full ({size_text(used)} of {size_text(limit)}): "
+            raise Refused(507, f"the studio's store is full ({size_text(used)} of {size_text(limit)}): "
                                   "delete earlier jobs, or wait until old ones expire")
 
 

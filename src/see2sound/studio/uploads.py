@@ -8,7 +8,7 @@
 
 Contents
 --------
-Upload, sniff, check, UploadError
+Upload, sniff, check
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import See2SoundError
+from .limits import Refused
 
 MAGIC_IMAGES = (
     (b"\xff\xd8\xff", ".jpg"),
@@ -28,14 +29,6 @@ MAGIC_IMAGES = (
     (b"MM\x00*", ".tif"),
 )
 QUICKTIME_BRANDS = (b"qt  ",)
-
-
-class UploadError(Exception):
-    """An upload the studio will not take: ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -64,7 +57,7 @@ def sniff(head: bytes) -> Upload | None:
 
 
 def check(path: Path, upload: Upload) -> float | None:
-    """Open the file as the pipeline will; UploadError(422) with the reason if it cannot.
+    """Open the file as the pipeline will; Refused(422) with the reason if it cannot.
 
     Returns a video's length in seconds (None for a picture).
     """
@@ -79,4 +72,4 @@ def check(path: Path, upload: Upload) -> float | None:
         return probe(path).duration_s
     except See2SoundError as exc:
         reason = str(exc).replace(str(path), "the upload")
-        raise UploadError(422, reason) from None
+        raise Refused(422, reason) from None
