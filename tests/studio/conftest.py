@@ -1,6 +1,10 @@
 """A studio on a temporary data folder, driven through its HTTP API in-process."""
 
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -19,6 +23,26 @@ def wait(client, job_id, timeout=120.0):
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+
+
+def start_server(data_dir) -> tuple[subprocess.Popen, str]:
+    """``see2sound serve`` on a free loopback port, its jobs in ``data_dir``, once it answers: (process, url)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "see2sound.cli", "serve", "--port", str(port), "--data-dir",
+                                str(data_dir), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(url + "/api/jobs", timeout=1)
+            return process, url
+        except OSError:
+            if process.poll() is not None:
+                raise AssertionError(process.stderr.read().decode()) from None
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"see2sound serve did not answer at {url} within 30 s")
 
 
 def upload(client, path, **form):

@@ -3,16 +3,13 @@
 import json
 import math
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
 import soundfile as sf
 
 from tests.helpers import need
+from tests.studio.conftest import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright = need("playwright.sync_api")
@@ -25,22 +22,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = tmp_path_factory.mktemp("studio-data")
-    process = subprocess.Popen([sys.executable, "-m", "see2sound.cli", "serve", "--port", str(port), "--data-dir",
-                                str(data), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_server(tmp_path_factory.mktemp("studio-data"))
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(url + "/api/jobs", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise AssertionError(process.stderr.read().decode())
-                time.sleep(0.2)
         yield url
     finally:
         process.terminate()

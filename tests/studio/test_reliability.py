@@ -20,7 +20,7 @@ import time
 import pytest
 
 from tests.helpers import need
-from tests.studio.conftest import upload, wait
+from tests.studio.conftest import start_server, upload, wait
 
 TOKEN = "reliability-token-0123456789"
 ORIGIN = "http://127.0.0.1:7860"
@@ -493,25 +493,11 @@ def test_a_job_running_at_shutdown_leaves_no_partial_file_and_is_marked_failed(t
 @pytest.mark.slow
 def test_sigterm_to_see2sound_serve_interrupts_the_running_job_cleanly(tmp_path, photos):
     import signal
-    import socket
-    import subprocess
-    import sys
 
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "see2sound.cli", "serve", "--port", str(port), "--data-dir",
-                                str(tmp_path), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_server(tmp_path)
     try:
-        for _ in range(150):
-            try:
-                httpx.get(f"{url}/api/jobs", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
         with open(photos["bus.jpg"], "rb") as f:  # 120 s of audio: seconds of work after the analysis
             answer = httpx.post(f"{url}/api/jobs", files={"file": ("bus.jpg", f)}, data={"duration": "120"})
         job_id = answer.json()["id"]
