@@ -71,12 +71,13 @@ import json, sys, time
 from functools import partial
 import see2sound.vision as vision
 from see2sound.vision import analyze_picture, ambience
+from see2sound.vision.classify import shared_classifier
 from see2sound.vision.detect import get_detector
 get_detector("ensemble")
 if sys.argv[2] == "without":
     vision.classify_ambience = partial(ambience.classify_ambience, use_classifier=False)
 t = time.perf_counter()
-ambience._classifier() if sys.argv[2] == "with" else None
+shared_classifier() if sys.argv[2] == "with" else None
 load = time.perf_counter() - t
 times = []
 for _ in range(4):

@@ -1,9 +1,12 @@
 """Choosing sounds: deterministic per seed, varied within a kind, levels by class."""
 
 
+import numpy as np
+
 from see2sound import Scene
 from see2sound.sound.choose import LibrarySounds, assign_sounds, choose_sound, level_db
 from see2sound.sound.library import SoundLibrary
+from see2sound.sound.synth import synthesize
 from tests.helpers import scene_dict
 
 
@@ -48,3 +51,27 @@ def test_assign_writes_stems_and_leaves_silent_things_out(tmp_path):
     bus = next(s for s in scene.sources if s.label == "bus")
     assert bus.sound["origin"] == "library" and bus.sound["license"] in ("CC0-1.0", "CC-BY-3.0")
     assert scene.resolve(scene.ambience.audio.path).is_file()
+
+
+def _centroid_hz(x, sr):
+    spectrum = np.abs(np.fft.rfft(x))
+    return float(np.sum(np.fft.rfftfreq(len(x), 1 / sr) * spectrum) / np.sum(spectrum))
+
+
+def test_a_dog_barks_at_the_pitch_of_its_size():
+    lib = SoundLibrary.bundled()
+    scene = Scene.from_dict(scene_dict(sources("dog", "dog", "dog", "dog")))
+    for source, size in zip(scene.sources, ("small", "large", "medium", None)):
+        source.sound = {"audioset": ["Dog", "Bark"], **({"size": size} if size else {})}
+    models = [choose_sound(s, lib, 0, set()).model for s in scene.sources]
+    assert models == ["small-dog", "large-dog", "dog", "dog"]
+    sr = 16000
+    centroids = [_centroid_hz(synthesize(m, 4.0, sr, seed=1), sr) for m in ("small-dog", "dog", "large-dog")]
+    assert centroids[0] > 1.2 * centroids[1] and centroids[1] > 1.2 * centroids[2]
+
+
+def test_the_size_a_sound_was_chosen_for_is_recorded():
+    scene = Scene.from_dict(scene_dict(sources("dog"), duration=1.0))
+    scene.sources[0].sound = {"audioset": ["Dog", "Bark"], "size": "small"}
+    scene, _ = assign_sounds(scene, LibrarySounds(library=SoundLibrary.bundled()))
+    assert scene.sources[0].sound["model"] == "small-dog" and scene.sources[0].sound["size"] == "small"

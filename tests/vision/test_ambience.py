@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from see2sound.vision import ambience
 from see2sound.vision.ambience import (
     AMBIENCE_KINDS,
     IMAGENET_EVIDENCE,
     classify_ambience,
 )
 from see2sound.vision.classify import labels as imagenet_labels
+from see2sound.vision.classify import shared_classifier
 from see2sound.vision.detect import get_detector
 from see2sound.vision.image import load_picture
 
@@ -41,9 +41,9 @@ def test_kind_of_a_photo(photos, name, kind):
 def test_classifier_is_loaded_once_per_process(photos):
     rgb = load_picture(photos["chessboard_person.jpg"]).rgb
     classify_ambience(rgb, [])
-    first = ambience._classifier()
+    first = shared_classifier()
     classify_ambience(rgb, [])
-    assert ambience._classifier() is first and first._session is not None
+    assert shared_classifier() is first and first._session is not None
 
 
 def test_without_classifier_the_measurements_and_detections_decide(photos):

@@ -4,7 +4,8 @@ Candidates for a source, best first:
 
 1. the user's own clips whose labels match the source's label (score 3),
 2. bundled clips whose labels match (score 2),
-3. procedural models whose labels match (score 1.5),
+3. procedural models whose labels match (score 1.5); a model made for a
+   size class (``small-dog``) only for a source of that ``sound.size``,
 4. any clip or model sharing an AudioSet class with the source's intended
    ``sound.audioset`` (score 1 + overlap).
 
@@ -79,7 +80,13 @@ def _rng(seed: int, *parts: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
-def candidates(label: str, audioset: tuple[str, ...], library: SoundLibrary) -> list[Choice]:
+def candidates(label: str, audioset: tuple[str, ...], library: SoundLibrary,
+               size: str | None = None) -> list[Choice]:
+    """Every clip and model that may sound for ``label``, scored as the module says.
+
+    A model made for one size class (a small dog's bark) is a candidate only
+    for a source of that ``size``; no size counts as medium.
+    """
     found: list[Choice] = []
     wanted = set(audioset)
     for entry in library.entries:
@@ -89,6 +96,8 @@ def candidates(label: str, audioset: tuple[str, ...], library: SoundLibrary) -> 
         elif overlap:
             found.append(Choice(entry.origin, entry=entry, score=1.0 + 0.1 * overlap))
     for name, model in MODELS.items():
+        if model.size is not None and model.size != (size or "medium"):
+            continue
         overlap = len(wanted & set(model.audioset))
         if label in model.labels:
             found.append(Choice("synth", model=name, score=1.5 + 0.1 * overlap))
@@ -113,7 +122,7 @@ def choose_sound(source: Source, library: SoundLibrary, seed: int, used: set[str
     if makes_no_sound(source.label):
         return None
     intended = intended_audioset(source)
-    pool = candidates(source.label, intended, library)
+    pool = candidates(source.label, intended, library, (source.sound or {}).get("size"))
     if not pool:
         return None
     fresh = [c for c in pool if c.key not in used] or pool
@@ -247,7 +256,8 @@ def write_stem(path: Path, audio: np.ndarray, sample_rate: int) -> None:
 
 def describe_choice(choice: Choice, source: Source) -> dict:
     wanted = list((source.sound or {}).get("audioset") or KINDS.get(source.label, KINDS["person"]).audioset)
-    info = {"origin": choice.origin, "audioset": wanted or list(choice.audioset)}
+    info = {"origin": choice.origin, "audioset": wanted or list(choice.audioset),
+            "size": (source.sound or {}).get("size")}
     if choice.entry is not None:
         info.update(clip=choice.entry.id, description=choice.entry.title or Path(choice.entry.path).stem,
                     license=choice.entry.license, credit=choice.entry.credit)

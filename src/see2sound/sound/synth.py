@@ -17,11 +17,15 @@ Models (``MODELS``; name -> labels, AudioSet names):
   ``fan`` (blade tone and air noise)
 - water: ``tap``, ``stream``, ``waves``, ``rain``; air: ``wind``; ``fire``
 - life: ``birdsong``, ``crickets``, ``footsteps``, ``crowd`` (babble of
-  many formant voices), ``voice`` (one talker), ``cat`` (meows), ``dog`` (barks)
+  many formant voices), ``voice`` (one talker), ``cat`` (meows), ``dog`` (barks),
+  ``small-dog`` and ``large-dog`` (the same, pitched by :data:`DOG_PITCH`)
+
+A model with a ``size`` is for sources of that size class only (the scene's
+``sound.size``, written by the label refinement; a source without one is medium).
 
 Contents
 --------
-MODELS, SynthModel, synthesize
+MODELS, SynthModel, DOG_PITCH, synthesize
 """
 
 from __future__ import annotations
@@ -430,7 +434,13 @@ def cat(n, sr, rng):
     return out + purr
 
 
-def dog(n, sr, rng):
+#: A bark's pitch and vocal-tract resonances by the dog's size class, as a multiple of a medium dog's:
+#: formant spacing falls with body size in dogs (Riede & Fitch 1999, J. Exp. Biol. 202:2859), and a
+#: small dog's bark sits higher; the fundamental moves with the formants here, a caricature.
+DOG_PITCH = {"small": 1.5, "medium": 1.0, "large": 0.7}
+
+
+def _barks(n, sr, rng, pitch):
     # Barks in runs: a short, loud, noisy harmonic burst ("woof") whose pitch falls.
     out = np.zeros(n)
     t = rng.uniform(0.1, 0.4)
@@ -438,24 +448,40 @@ def dog(n, sr, rng):
         for k in range(int(rng.integers(2, 5))):
             m = int(rng.uniform(0.12, 0.2) * sr)
             x = np.linspace(0, 1, m)
-            f0 = rng.uniform(250, 450) * (1.3 - 0.6 * x)
+            f0 = rng.uniform(250, 450) * pitch * (1.3 - 0.6 * x)
             harmonic = sum(_tone(m, sr, j * f0) * np.exp(-j / 6.0) for j in range(1, 14))
             src = harmonic + 0.8 * _bp(rng.standard_normal(m), 300, 4000, sr) * np.exp(-x * 6)
-            y = _resonate(src, rng.uniform(500, 800), 2.0, sr) + _resonate(src, rng.uniform(1200, 1800), 2.5, sr)
+            y = _resonate(src, rng.uniform(500, 800) * pitch, 2.0, sr) \
+                + _resonate(src, rng.uniform(1200, 1800) * pitch, 2.5, sr)
             env = np.minimum(1, x / 0.02) * np.exp(-x * 4)
             _place(out, y * env, int((t + k * rng.uniform(0.25, 0.4)) * sr), rng.uniform(0.7, 1.0))
         t += rng.uniform(0.8, 1.8)
     return out + 3e-3 * _bp(rng.standard_normal(n), 100, 3000, sr)
 
 
+def dog(n, sr, rng):
+    return _barks(n, sr, rng, DOG_PITCH["medium"])
+
+
+def small_dog(n, sr, rng):
+    return _barks(n, sr, rng, DOG_PITCH["small"])
+
+
+def large_dog(n, sr, rng):
+    return _barks(n, sr, rng, DOG_PITCH["large"])
+
+
 # --- registry -----------------------------------------------------------------
 
 @dataclass(frozen=True)
 class SynthModel:
+    """``size``: the size class of source it is for ("small", "medium", "large"), or None for any."""
+
     name: str
     generate: Generator
     labels: tuple[str, ...]
     audioset: tuple[str, ...]
+    size: str | None = None
 
 
 MODELS = {m.name: m for m in [
@@ -485,7 +511,9 @@ MODELS = {m.name: m for m in [
     SynthModel("crowd", crowd, ("crowd",), ("Crowd", "Hubbub, speech noise, speech babble", "Chatter")),
     SynthModel("voice", voice, ("person",), ("Speech", "Conversation", "Male speech, man speaking")),
     SynthModel("cat", cat, ("cat",), ("Cat", "Meow", "Purr")),
-    SynthModel("dog", dog, ("dog",), ("Dog", "Bark")),
+    SynthModel("dog", dog, ("dog",), ("Dog", "Bark"), size="medium"),
+    SynthModel("small-dog", small_dog, ("dog",), ("Dog", "Bark"), size="small"),
+    SynthModel("large-dog", large_dog, ("dog",), ("Dog", "Bark"), size="large"),
 ]}
 
 

@@ -1,7 +1,8 @@
 """The vision stage: a picture -> a scene of sound sources, offline.
 
 ``analyze_picture(path)`` (behind :func:`see2sound.analyze`) loads the picture (:mod:`.image`), models its camera
-(:mod:`.camera`), detects objects (:mod:`.detect`), places those that make
+(:mod:`.camera`), detects objects (:mod:`.detect`), checks what animals are
+with the ImageNet classifier (:mod:`.refine`), places those that make
 sound in 3D with a metric distance (:mod:`.distance`, :mod:`.sources`) and
 decides the ambience (:mod:`.ambience`). :mod:`.overlay` draws the result.
 """
@@ -17,9 +18,11 @@ import numpy as np
 from ..scene import Ambience, Scene
 from .ambience import classify_ambience
 from .camera import Camera, camera_for
+from .classify import shared_classifier
 from .detect import DEFAULT_DETECTOR, Detection, Detector, get_detector
 from .depth import DepthEstimator
 from .image import Picture, load_picture
+from .refine import annotate_sources, refine_labels
 from .sources import DEFAULT_MAX_SOURCES, choose_sources
 
 __all__ = ["Analysis", "analyze_picture"]
@@ -75,9 +78,11 @@ def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, p
     camera = camera_for(picture.width, picture.height, hfov_deg=hfov_deg, projection=projection,
                         focal_35mm=picture.focal_35mm, gpano_equirect=picture.gpano_equirect)
     detections = _detect(picture, camera, detector)
+    detections, evidence = refine_labels(picture.rgb, detections, shared_classifier(), scale=picture.scale)
     if depth is not None:
         depth.set_picture(picture.rgb, picture.scale)  # a learned depth map, computed once per picture
     sources = choose_sources(detections, camera, max_sources=max_sources, depth=depth)
+    annotate_sources(sources, detections, evidence)
     kind, confidence, _ = classify_ambience(picture.rgb, [d.label for d in detections])
     scene = Scene(
         duration_s=duration_s,

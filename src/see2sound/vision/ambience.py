@@ -40,11 +40,12 @@ classify_ambience     a picture and its detected labels -> (kind, confidence, me
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage
+
+from .classify import shared_classifier
 
 AMBIENCE_KINDS = ("outdoor-nature", "urban-street", "indoor-room", "water-shore")
 _STREET = {"car", "bus", "truck", "motorcycle", "bicycle", "vehicle", "traffic light", "stop sign",
@@ -221,19 +222,6 @@ def imagenet_evidence(probabilities: np.ndarray) -> dict[str, float]:
     return dict(zip(AMBIENCE_KINDS, (_evidence_matrix() @ np.asarray(probabilities, np.float32)).tolist()))
 
 
-_classifier_lock = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _classifier():
-    """The process's one ImageClassifier, loaded on first use (pictures and video shots share it)."""
-    from .classify import ImageClassifier
-
-    classifier = ImageClassifier()
-    classifier.prepare()
-    return classifier
-
-
 def classify_ambience(rgb: np.ndarray, labels: list[str], *,
                       use_classifier: bool = True) -> tuple[str, float, dict[str, float]]:
     """(kind, confidence in 0..1, the measurements) for RGB uint8 ``rgb`` [shape=(h, w, 3)] and its detected labels.
@@ -244,8 +232,7 @@ def classify_ambience(rgb: np.ndarray, labels: list[str], *,
     f = describe(rgb)
     scores = measured_scores(f, labels)
     if use_classifier:
-        with _classifier_lock:
-            classifier = _classifier()
+        classifier = shared_classifier()
         for kind, evidence in imagenet_evidence(classifier.probabilities(rgb)).items():
             scores[kind] += CLASSIFIER_WEIGHT * evidence
     z = np.array([scores[k] for k in AMBIENCE_KINDS]) / SOFTMAX_TEMPERATURE

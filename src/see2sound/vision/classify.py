@@ -21,10 +21,12 @@ INPUT_SIDE, PROBABILITY_STEP   the model's input side and output step
 labels                         the 1000 class names, in the model's order
 model_input                    a picture -> the model's input
 ImageClassifier                classify(rgb), classify_boxes(rgb, boxes), probabilities(rgb)
+shared_classifier              the process's one ImageClassifier (ambience and label refinement share it)
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -121,3 +123,20 @@ class ImageClassifier(Component):
                 raise ParameterError("boxes", f"box {tuple(box.tolist())} has no pixels in a {w} x {h} picture")
             crops.append(rgb[y0:y1, x0:x1])
         return [self.classify(crop, top) for crop in crops]
+
+
+_shared_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _shared() -> ImageClassifier:
+    classifier = ImageClassifier()
+    classifier.prepare()
+    return classifier
+
+
+def shared_classifier() -> ImageClassifier:
+    """The process's one :class:`ImageClassifier`, loaded on first use: the ambience, the label
+    refinement, pictures and video shots all ask it, so the model loads once."""
+    with _shared_lock:
+        return _shared()
