@@ -191,11 +191,11 @@ def _nothing() -> None:
 
 _BUILTIN_PHASE = True
 register("detectors", "ensemble", "see2sound.vision.detect.ensemble:Ensemble",
-         summary="SSD (Open Images) + NanoDet (COCO), mirror and tiles, fused (offline, default)")
+         summary="SSD (Open Images) + NanoDet (COCO) + MoveNet, mirror and tiles, calibrated fusion (offline, default)")
 register("detectors", "ssd", "see2sound.vision.detect.ssd:SSDOpenImages", summary="SSD MobileNetV2, Open Images (offline)")
 register("detectors", "nanodet", "see2sound.vision.detect.nanodet:NanoDetCOCO", summary="NanoDet, COCO (offline)")
-register("detectors", "ensemble-calibrated", "see2sound.vision.detect.ensemble:calibrated_ensemble",
-         summary="SSD + NanoDet + MoveNet, calibrated, noisy-OR fusion (offline; experimental)")
+register("detectors", "ensemble-vote", "see2sound.vision.detect.ensemble:vote_ensemble",
+         summary="SSD + NanoDet, mirror and tiles, vote fusion (offline; finds more, more of it wrong)")
 register("detectors", "movenet", "see2sound.vision.detect.movenet:MoveNet",
          summary="MoveNet MultiPose: people, with 17 keypoints each (offline)")
 register("detectors", "sam-clip", "see2sound.vision.detect.sam_clip:SamClipDetector",

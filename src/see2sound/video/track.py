@@ -131,7 +131,9 @@ def analyze_video(path, *, rate_hz: float = DEFAULT_RATE_HZ, hfov_deg: float | N
         raise ParameterError("analysis_rate_hz", f"must be from 0.5 to 30 per second, got {rate_hz:g}")
     info = probe(path)
     camera = None
-    detector = Ensemble(flip=False, tiles=False, threshold=DETECTION_THRESHOLD)
+    # Per frame, the two-member vote on the whole frame: the tracker's threshold was fitted on it, and the
+    # calibrated fusion's model expects the still picture's mirror and tile views.
+    detector = Ensemble(flip=False, tiles=False, threshold=DETECTION_THRESHOLD, fusion="wbf")
     labels = sorted(KINDS)
     label_id = {label: i for i, label in enumerate(labels)}
     tracks: dict[tuple[int, int], _Track] = {}
