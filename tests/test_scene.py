@@ -44,6 +44,16 @@ def test_azimuth_is_wrapped():
     assert scene.sources[1].position.azimuth_deg == 180.0
 
 
+def test_facing_is_a_typed_azimuth_that_round_trips():
+    data = scene_dict([source("a", 10), source("b", -10)])
+    data["sources"][0]["facing_deg"] = 190.0
+    scene = Scene.from_dict(data)
+    assert scene.sources[0].facing_deg == -170.0 and scene.sources[1].facing_deg is None
+    again = Scene.from_dict(scene.to_dict())
+    assert again.sources[0].facing_deg == -170.0 and "facing_deg" not in again.to_dict()["sources"][1]
+    assert "facing_deg" not in again.sources[0].extra
+
+
 @pytest.mark.parametrize("mutate, where", [
     (lambda d: d.pop("schema"), "schema: required"),
     (lambda d: d.update(schema="see2sound.scene/9"), "schema: expected"),
@@ -64,6 +74,8 @@ def test_azimuth_is_wrapped():
     (lambda d: d["sources"][0].update(trajectory=[{"t": 0, "azimuth_deg": 0, "elevation_deg": 0, "distance_m": float("inf")}]),
      "sources[0].trajectory[0].distance_m: must be finite"),
     (lambda d: d["sources"][0].update(box=[1, 2, 3]), "sources[0].box"),
+    (lambda d: d["sources"][0].update(facing_deg="left"), "sources[0].facing_deg: expected a number"),
+    (lambda d: d["sources"][0].update(facing_deg=float("inf")), "sources[0].facing_deg: must be finite"),
     (lambda d: d.update(sources={"a": 1}), "sources: expected an array"),
     (lambda d: d["sources"].append(3), "sources[2]: expected an object"),
 ])

@@ -294,6 +294,7 @@ class Source:
     muted: bool = False
     active_s: tuple[float, float] | None = None
     people: int | None = None
+    facing_deg: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -329,6 +330,7 @@ class Source:
         people = o.number("people", None, minimum=1.0, maximum=MAX_PEOPLE)
         if people is not None and people != int(people):
             raise See2SoundError(f"{o.at('people')}: expected a whole number, got {people:g}")
+        facing = o.number("facing_deg", None)
         return cls(
             id=source_id,
             position=position,
@@ -342,6 +344,7 @@ class Source:
             muted=o.boolean("muted", False),
             active_s=active,
             people=int(people) if people is not None else None,
+            facing_deg=wrap_azimuth_deg(facing) if facing is not None else None,
             extra=o.extra(),
         )
 
@@ -359,6 +362,7 @@ class Source:
             "muted": self.muted or None,
             "active_s": list(self.active_s) if self.active_s is not None else None,
             "people": self.people,
+            "facing_deg": self.facing_deg,
         })
         out.update(self.extra)
         return out
@@ -539,6 +543,8 @@ class Scene:
                     raise See2SoundError(f"{where}.samples: must hold at least one sample, all finite")
         for i, source in enumerate(self.sources):
             within(f"sources[{i}].spread_deg", source.spread_deg, 0.0, 360.0)
+            if source.facing_deg is not None:
+                within(f"sources[{i}].facing_deg", source.facing_deg, -math.inf, math.inf)
             if source.active_s is not None:
                 within(f"sources[{i}].active_s[0]", source.active_s[0], 0.0, source.active_s[1])
                 within(f"sources[{i}].active_s[1]", source.active_s[1], 0.0, MAX_DURATION_S)

@@ -9,7 +9,10 @@
   level at 1 m, minus 20 log10(distance), plus 10 log10(confidence); the
   first ``max_sources`` are kept.
 - Each source is placed at its sound-emitting point and gets a stable id:
-  its label and rank (``dog-1``). From a box, that point is a person's head
+  its label and rank (``dog-1``). A person with keypoints (MoveNet, in the
+  default ensemble) speaks from the mouth, stands as tall as their visible
+  landmarks say, on the ground at their ankles, and keeps the direction they
+  face (``facing_deg``; :mod:`.pose`). From a box, that point is a person's head
   (12 % of the box's height from its top), else the box's centre; from a
   mask (segmenting detectors), the mean of the mask's top quarter for a
   person (head and shoulders), else the mask's centroid, which for an
@@ -30,6 +33,7 @@ from .detect import Detection
 from .depth import DepthEstimator
 from .depth.priors import estimate_distance
 from .vocabulary import KINDS, is_sounding
+from . import pose
 
 DEFAULT_MAX_SOURCES = 6
 #: The nearest a source is placed, whatever the depth estimate says (the renderer's near field is 0.5 m).
@@ -53,6 +57,7 @@ class Candidate:
     distance_method: str
     spread_deg: float = 0.0
     members: int = 1
+    facing_deg: float | None = None
 
     @property
     def level_db(self) -> float:
@@ -81,6 +86,9 @@ def source_id(label: str, counts: dict[str, int]) -> str:
 def emitter_point(det: Detection) -> tuple[float, float]:
     """Where in the picture the detection's sound comes from, (u, v) in its pixels."""
     x0, y0, x1, y1 = det.box
+    keypoints = getattr(det, "keypoints", None)
+    if keypoints is not None and (at := pose.mouth(keypoints)) is not None:
+        return at
     top = EMITTER_FROM_TOP.get(det.label)
     mask = det.mask
     if mask is None or not mask.any():
@@ -100,13 +108,19 @@ def _candidate(det: Detection, camera: Camera, depth: DepthEstimator | None = No
     learned = None
     if depth is not None:
         learned = depth.distance_m(det.box, camera, label=det.label, mask=det.mask)
+    keypoints = getattr(det, "keypoints", None)
     if learned is not None and np.isfinite(learned) and learned > 0:
         distance, method = float(learned), getattr(depth, "method", type(depth).__name__)
+    elif keypoints is not None:
+        distance, method = estimate_distance(det.box, KINDS[det.label], camera, height_px=pose.stature_px(keypoints),
+                                             contact=pose.feet(keypoints))
+        method = f"pose {method}"
     else:
         distance, method = estimate_distance(det.box, KINDS[det.label], camera)
     # An estimate, however wild, lands in the scene's range (a relative depth map can say 0).
     distance = float(np.clip(distance, NEAREST_ESTIMATE_M, MAX_DISTANCE_M))
-    return Candidate(det.label, det.box, det.score, float(az[0]), float(el[0]), distance, method)
+    facing = None if keypoints is None else pose.facing_deg(keypoints, float(az[0]))
+    return Candidate(det.label, det.box, det.score, float(az[0]), float(el[0]), distance, method, facing_deg=facing)
 
 
 def _crowds(people: list[Candidate], camera: Camera) -> tuple[list[Candidate], list[Candidate]]:
@@ -164,5 +178,7 @@ def choose_sources(detections: list[Detection], camera: Camera, max_sources: int
             sound={"audioset": list(kind.audioset)} if kind.audioset else None,
             spread_deg=round(c.spread_deg, 1),
             people=c.members if c.label == "crowd" else None,
+            facing_deg=None if c.facing_deg is None else round(c.facing_deg, 1),
         ))
     return sources
+

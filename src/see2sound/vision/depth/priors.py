@@ -5,8 +5,11 @@ Two estimates, combined in the log domain (errors are proportional):
 - **size**: distance = focal length x real size / size in pixels, from the
   class's typical height (weight 1) and width (weight 0.5, since it depends
   on the view). A side cut by the picture's edge gives only an upper bound.
+  A person's height in pixels comes from their keypoints when they have
+  them (:mod:`see2sound.vision.pose`), not cut even when only the torso is
+  in the frame.
 - **ground contact**: for things that stand on the ground, the box's bottom
-  edge is where they touch it. With the camera level at ``CAMERA_HEIGHT_M``
+  edge (a person's lower ankle, when seen) is where they touch it. With the camera level at ``CAMERA_HEIGHT_M``
   (a hand-held phone), the angle below the horizon gives the distance:
   d = h / tan(angle). It counts fully once the contact is 5 deg or more
   below the horizon and not at all at the horizon, where it blows up.
@@ -27,7 +30,7 @@ import numpy as np
 
 from ..camera import Camera
 from ...registry import Component
-from ..vocabulary import KINDS, Kind
+from ..vocabulary import Kind
 
 CAMERA_HEIGHT_M = 1.5
 MIN_DISTANCE_M, MAX_DISTANCE_M = 0.3, 300.0
@@ -49,14 +52,25 @@ def _angular_size_deg(camera: Camera, a: float, b: float, axis: int, at: float) 
     return abs(float(el[0] - el[1]))
 
 
-def estimate_distance(box: tuple[float, float, float, float], kind: Kind, camera: Camera) -> tuple[float, str]:
-    """(distance in metres along the ray through the box centre, how it was found)."""
+def estimate_distance(box: tuple[float, float, float, float], kind: Kind, camera: Camera, *,
+                      height_px: float | None = None,
+                      contact: tuple[float, float] | str | None = "box") -> tuple[float, str]:
+    """(distance in metres along the ray through the box centre, how it was found).
+
+    ``height_px``: the object's full height in pixels when known better than
+    from its box (a person's stature from their keypoints,
+    :mod:`see2sound.vision.pose`): it replaces the box's height and is never
+    cut by the frame. ``contact``: where it touches the ground, (u, v) in
+    pixels; "box" (default) for the middle of the box's bottom edge; None
+    when that is not known (no ground estimate).
+    """
     x0, y0, x1, y1 = box
     uc, vc = (x0 + x1) / 2, (y0 + y1) / 2
     estimates: list[tuple[float, float]] = []  # (log distance, weight)
     bounds: list[float] = []
+    measured = height_px is not None and height_px >= 1.0
     for size, (a, b), lo_edge, hi_edge, axis, weight in (
-        (kind.height_m, (y0, y1), 0.0, camera.height, 1, 1.0),
+        (kind.height_m, (vc - height_px / 2, vc + height_px / 2) if measured else (y0, y1), 0.0, camera.height, 1, 1.0),
         (kind.width_m, (x0, x1), 0.0, camera.width, 0, 0.5),
     ):
         if not size or b - a < 1.0:
@@ -67,13 +81,14 @@ def estimate_distance(box: tuple[float, float, float, float], kind: Kind, camera
         else:
             d = camera.focal_px * size / (b - a) * _ray_scale(camera, uc, vc)
         cut = (a <= lo_edge + EDGE_PX or b >= hi_edge - EDGE_PX) and camera.projection != "equirect"
-        if cut:
+        if cut and not (measured and axis == 1):
             bounds.append(d)  # more of it is outside the frame: it is at most this far
         else:
             estimates.append((math.log(d), weight))
     method = "size"
-    if kind.grounded and y1 < camera.height - EDGE_PX:
-        _, el_bottom = camera.direction([uc], [y1])
+    ground = (uc, y1) if contact == "box" else contact
+    if kind.grounded and ground is not None and ground[1] < camera.height - EDGE_PX:
+        _, el_bottom = camera.direction([ground[0]], [ground[1]])
         below = -float(el_bottom[0])
         if below > 0.5:
             trust = min(1.0, below / 5.0)
@@ -95,7 +110,13 @@ def estimate_distance(box: tuple[float, float, float, float], kind: Kind, camera
 
 
 class SizePriors(Component):
-    """Distances from each class's typical size and where it meets the ground (offline, no model)."""
+    """Distances from each class's typical size and where it meets the ground (offline, no model).
+
+    As a :class:`~see2sound.vision.depth.DepthEstimator` it has no map to
+    read: :meth:`distance_m` answers None, and the source stage uses
+    :func:`estimate_distance` itself, with what only it knows (a person's
+    keypoints, :mod:`see2sound.vision.pose`).
+    """
 
     name = "priors"
     method = "size"
@@ -105,5 +126,4 @@ class SizePriors(Component):
 
     def distance_m(self, box: tuple[float, float, float, float], camera: Camera, *, label: str,
                    mask: np.ndarray | None = None) -> float | None:
-        distance, self.method = estimate_distance(box, KINDS[label], camera)
-        return distance
+        return None
