@@ -56,6 +56,13 @@ def _add_intruder(scene):
     scene["sources"].append({**scene["sources"][0], "id": "intruder-1"})
 
 
+def _adding(add):
+    """A PUT of the finished job's scene with ``add`` (sources to add) in its body."""
+    def edit(scene):
+        scene["add"] = add
+    return _scene(edit)
+
+
 def _browser(headers: dict, **extra):
     return lambda client, ids: {**extra, "headers": headers}
 
@@ -122,8 +129,26 @@ CASES = [
      "sources[0].audio.gain_db"),
     ("unknown sound", "PUT", "/api/jobs/{done}/scene", _set("sound", {"choice": "opensfx:no-such-sound"}), 422,
      "sources[0].sound.choice: no sound 'opensfx:no-such-sound'"),
-    ("a source added", "PUT", "/api/jobs/{done}/scene", _scene(_add_intruder), 422,
-     "no source 'intruder-1' in this job (sources cannot be added)"),
+    ("a source added with an id", "PUT", "/api/jobs/{done}/scene", _scene(_add_intruder), 422,
+     "sources[1].id: no source 'intruder-1' in this job (a new source goes in \"add\""),
+    ("add: not a list", "PUT", "/api/jobs/{done}/scene", _adding({"label": "person"}), 422,
+     "add: expected a list of sources to add"),
+    ("add: a label not in the vocabulary", "PUT", "/api/jobs/{done}/scene",
+     _adding([{"label": "dragon", "point": [10, 10]}]), 422,
+     "add[0].label: 'dragon' is not in the vocabulary (GET /api/labels lists the labels)"),
+    ("add: a silent thing", "PUT", "/api/jobs/{done}/scene", _adding([{"label": "chair", "point": [10, 10]}]), 422,
+     "add[0].label: 'chair' makes no sound (GET /api/labels lists the labels that do)"),
+    ("add: a point outside the picture", "PUT", "/api/jobs/{done}/scene",
+     _adding([{"label": "person", "point": [5000, 10]}]), 422, "add[0].point[0]: must be from 0 to 512, got 5000"),
+    ("add: a NaN point", "PUT", "/api/jobs/{done}/scene", _adding([{"label": "person", "point": [float("nan"), 10]}]),
+     422, "add[0].point[0]: expected a finite number"),
+    ("add: an upside-down box", "PUT", "/api/jobs/{done}/scene",
+     _adding([{"label": "person", "box": [100, 300, 50, 200]}]), 422, "add[0].box: x0 < x1 and y0 < y1"),
+    ("add: naming its id", "PUT", "/api/jobs/{done}/scene",
+     _adding([{"label": "person", "point": [10, 10], "id": "person-9"}]), 422,
+     "add[0].id: the studio names the sources it adds; leave id out"),
+    ("relabel: a silent thing", "PUT", "/api/jobs/{done}/scene", _set("label", "chair"), 422,
+     "sources[0].label: 'chair' makes no sound (GET /api/labels lists the labels that do)"),
     ("edit a running job", "PUT", "/api/jobs/{running}/scene", {"json": {"sources": []}}, 409, "the job is running"),
     ("edit an unknown job", "PUT", "/api/jobs/{unknown}/scene", {"json": {"sources": []}}, 404, "no such job"),
     ("scene over 16 MB", "PUT", "/api/jobs/{done}/scene", {"content": b" " * (17 * 1024 * 1024)}, 413,

@@ -5,11 +5,13 @@
                                             ``hfov``, ``max_sources``) -> 202 ``{"id"}``
 ``GET /api/jobs/{id}``                      status, progress 0..1, stage, error
 ``GET /api/jobs/{id}/scene``                the scene (see2sound.scene/1)
-``PUT /api/jobs/{id}/scene``                the edited scene -> 202, re-rendered as a job
+``PUT /api/jobs/{id}/scene``                the edited scene (+ ``add``: sources to add) -> 202
+                                            ``{"id", "status", "added"}``, re-rendered as a job
 ``GET /api/jobs/{id}/result?format=F``      audio (binaural, foa, stereo, 5.1, 7.1), WAV
 ``GET /api/jobs/{id}/picture``              the picture the sources were found in (PNG)
 ``DELETE /api/jobs/{id}``                   forget a finished job and its files
 ``GET /api/library?q=WORDS``                sounds a source can be given (keys for ``sound.choice``)
+``GET /api/labels``                         labels a source can be given (to add or relabel one)
 ``GET /api/components``                    the registered detectors, depth, sounds, renderers and formats
 =========================================  ==================================================
 
@@ -51,8 +53,9 @@ from ..pipeline import Pipeline
 from ..registry import list_components
 from ..scene import Scene
 from ..sound import load_libraries
+from ..vision.vocabulary import KINDS
 from .apidocs import CONTENT_SECURITY, add_docs, with_token
-from .edits import apply_edits, search
+from .edits import apply_edits, labels, search
 from .guard import LOOPBACK_HOSTS, BodyLimit, HostCheck, OriginCheck
 from .jobs import FORMATS, JobOptions, Runner
 from .limits import Limits, Refused
@@ -260,7 +263,12 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
             raise HTTPException(404, "the job has no scene")
         return FileResponse(path, media_type="application/json")
 
-    @app.put("/api/jobs/{job_id}/scene", status_code=202, summary="Edit the scene; the job renders it again")
+    @app.put("/api/jobs/{job_id}/scene", status_code=202, summary="Edit the scene; the job renders it again",
+             description="The body is the job's scene as GET gave it, edited: each source's position, spread, "
+                         "gain, muted, label and sound.choice; a source left out is removed. Sources to add go "
+                         "in a top-level list, \"add\": [{\"label\": \"person\", \"point\": [u, v]} or "
+                         "{\"label\": ..., \"box\": [x0, y0, x1, y1]}], in the picture's pixels; the answer's "
+                         "\"added\" names them. A refused edit (422, naming the JSON path) changes nothing.")
     async def put_scene(job_id: str, request: Request):
         done_or_409(job_id)  # an unknown or busy job is answered before its body is parsed
         body = await request.body()
@@ -282,6 +290,7 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
             if scene_file is None:
                 raise HTTPException(404, "the job has no scene")
             stored = Scene.load(scene_file)
+            before = {s.id for s in stored.sources}
             options = JobOptions(**job.options)
             edited = apply_edits(stored, document, library, folder / "stems", seed=options.seed,
                                  sample_rate=options.sample_rate)
@@ -290,7 +299,7 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
             if not store.requeue(job_id):
                 raise HTTPException(409, "the job is busy")
         runner.submit(job_id)
-        return {"id": job_id, "status": "queued"}
+        return {"id": job_id, "status": "queued", "added": [s.id for s in edited.sources if s.id not in before]}
 
     @app.get("/api/jobs/{job_id}/result", summary="The job's audio in a format (rendered on first request)",
              response_class=FileResponse)
@@ -322,6 +331,12 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
     @app.get("/api/library", summary="Sounds a source can be given: use a result's key as sound.choice")
     def get_library(q: str = Query("", max_length=200)):
         return {"results": search(library, q)}
+
+    sounding = [{"label": name, "audioset": list(KINDS[name].audioset)} for name in labels(library)]
+
+    @app.get("/api/labels", summary="Labels a source can be given: to add one (\"add\") or relabel one")
+    def get_labels():
+        return {"labels": sounding}
 
     # Middleware runs outermost-last: the host check, then the origin check, then the body limit see the raw
     # request before the app does.

@@ -182,3 +182,82 @@ def choose_sources(detections: list[Detection], camera: Camera, max_sources: int
         ))
     return sources
 
+
+#: A source placed from a point alone, with no ground to go by, is put where its label's typical
+#: size would span this fraction of the picture's height.
+POINT_SPAN_OF_HEIGHT = 1 / 3
+#: Where the ray through a point meets the emitter's height above the ground is trusted only when
+#: that height is this far from the camera's (metres) and the ray this far from level (degrees).
+POINT_MIN_HEIGHT_GAP_M, POINT_MIN_SLOPE_DEG = 0.25, 0.5
+
+
+def place_source(label: str, camera: Camera, *, point: tuple[float, float] | None = None,
+                 box: tuple[float, float, float, float] | None = None) -> Position:
+    """Where a source of ``label`` that a user marked on the picture is (SPEC §1: azimuth + left).
+
+    Give ``box`` = (x0, y0, x1, y1) or ``point`` = (u, v), in pixels of the
+    ``camera.width`` x ``camera.height`` picture (u right, v down).
+
+    - From a box: as a detection of that box would be — the direction of
+      its emitter point (:func:`emitter_point`: a person's head), the
+      distance from the label's size and ground contact
+      (:func:`~.depth.priors.estimate_distance`).
+    - From a point: the direction of the ray through it. The distance, for
+      a label that stands on the ground and has a typical height, is where
+      that ray meets the height its sound comes from (a dog's middle at
+      0.28 m, a car's at 0.75 m; :data:`EMITTER_FROM_TOP` for people), the
+      camera being level at ``CAMERA_HEIGHT_M`` (1.5 m) — when that height
+      is at least :data:`POINT_MIN_HEIGHT_GAP_M` from the camera's and the
+      ray rises or falls towards it by at least :data:`POINT_MIN_SLOPE_DEG`.
+      Otherwise (a person's head is at eye level; a bird does not stand) it
+      is where the label's typical height (else width) would span
+      :data:`POINT_SPAN_OF_HEIGHT` of the picture's height; a label of no
+      typical size is put at ``DEFAULT_DISTANCE_M`` (5 m).
+
+    ``Position.extra["distance_method"]`` says which estimate was used. Raises
+    :class:`~see2sound.errors.ParameterError` for a label that makes no sound,
+    for neither or both of ``point`` and ``box``, and for coordinates that are
+    not finite or not inside the picture.
+    """
+    from ..errors import ParameterError
+    from .depth import priors
+
+    if not is_sounding(label):
+        raise ParameterError("label", f"{label!r} is not a vocabulary label that makes sound")
+    if (point is None) == (box is None):
+        raise ParameterError("point", "give a point (u, v) or a box (x0, y0, x1, y1), not both or neither")
+    name, given = ("box", box) if box is not None else ("point", point)
+    count = 4 if box is not None else 2
+    try:
+        values = [float(x) for x in given]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) != count or not all(math.isfinite(x) for x in values):
+        raise ParameterError(name, f"expected {count} finite numbers, got {given!r}")
+    limits = [camera.width, camera.height] * 2
+    if any(not 0 <= x <= hi for x, hi in zip(values, limits)) or (
+            box is not None and not (values[0] < values[2] and values[1] < values[3])):
+        raise ParameterError(name, f"{values} is not inside the {camera.width} x {camera.height} picture")
+    kind = KINDS[label]
+    if box is not None:
+        x0, y0, x1, y1 = values
+        u, v = emitter_point(Detection((x0, y0, x1, y1), label, 1.0))
+        distance, method = estimate_distance((x0, y0, x1, y1), kind, camera)
+    else:
+        (u, v), distance, method = values, None, ""
+    az, el = (float(a[0]) for a in camera.direction([u], [v]))
+    if box is None and kind.grounded and kind.height_m:
+        gap = kind.height_m * (1.0 - EMITTER_FROM_TOP.get(label, 0.5)) - priors.CAMERA_HEIGHT_M
+        if abs(gap) >= POINT_MIN_HEIGHT_GAP_M and abs(el) >= POINT_MIN_SLOPE_DEG and gap * el > 0:
+            horizontal = gap / math.tan(math.radians(el))
+            distance, method = horizontal / math.cos(math.radians(el)), "height along the ray"
+    if distance is None:
+        size = kind.height_m or kind.width_m
+        if size:
+            span = math.radians(camera.vfov_deg * POINT_SPAN_OF_HEIGHT)
+            distance = size / (2.0 * math.tan(span / 2.0))
+            method = f"size (assumed {POINT_SPAN_OF_HEIGHT:.2g} of the picture's height)"
+        else:
+            distance, method = priors.DEFAULT_DISTANCE_M, "default"
+    distance = float(np.clip(distance, NEAREST_ESTIMATE_M, priors.MAX_DISTANCE_M))
+    return Position(round(az, 2), round(el, 2), round(distance, 2), extra={"distance_method": method})

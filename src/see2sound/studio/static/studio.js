@@ -1,10 +1,12 @@
-// see2sound studio page: upload, watch the job, show and move the sources, listen and download.
+// see2sound studio page: upload, watch the job, show and move the sources, add, relabel and remove them,
+// listen and download.
 // Conventions (SPEC): azimuth in degrees, positive to the LEFT; elevation positive up; distance in metres.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
 const COLOURS = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7c86", "#6e7781"];
-const state = { job: null, scene: null, dirty: false };
+// mark: where a source is being added, {point: [u, v]} or {box: [x0, y0, x1, y1]} in the picture's pixels.
+const state = { job: null, scene: null, dirty: false, labels: [], adding: false, mark: null };
 const $ = (id) => document.getElementById(id);
 
 function showError(message) {
@@ -102,7 +104,14 @@ function drawOverlay() {
   const c = camera();
   svg.setAttribute("viewBox", `0 0 ${c.w} ${c.h}`);
   svg.replaceChildren();
+  svg.classList.toggle("adding", state.adding);
   const scale = c.w / ($("picture").clientWidth || 640);
+  if (state.adding) {
+    // Catches the pointer anywhere on the picture (the dots let it through while adding).
+    const area = el("rect", { x: 0, y: 0, width: c.w, height: c.h, fill: "transparent",
+      "data-testid": "add-area" }, svg);
+    markOut(area, svg, scale);
+  }
   state.scene.sources.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length];
     const group = el("g", { class: s.muted ? "muted" : "", "data-source": s.id }, svg);
@@ -124,6 +133,18 @@ function drawOverlay() {
       move(s, d.az, d.el, s.position.distance_m);
     });
   });
+  drawMark(svg, scale);
+}
+
+function drawMark(svg, scale) {
+  const m = state.mark;
+  if (!m) return;
+  if (m.box) {
+    const [x0, y0, x1, y1] = m.box;
+    el("rect", { class: "mark", x: x0, y: y0, width: x1 - x0, height: y1 - y0, "stroke-width": 2 * scale }, svg);
+  } else {
+    el("circle", { class: "mark", cx: m.point[0], cy: m.point[1], r: 12 * scale, "stroke-width": 2 * scale }, svg);
+  }
 }
 
 function drawMap() {
@@ -176,10 +197,51 @@ function drawTable() {
     mute.setAttribute("aria-label", `mute ${s.id}`);
     mute.addEventListener("change", () => { s.muted = mute.checked; changed(); });
     muteCell.appendChild(mute);
+    row.appendChild(labelCell(s));
     row.appendChild(muteCell);
     row.appendChild(swapCell(s));
+    row.appendChild(removeCell(s));
     body.appendChild(row);
   }
+}
+
+// Relabel: another of the labels a source can have; it gets that label's sound when rendered.
+function labelCell(s) {
+  const td = document.createElement("td");
+  const input = document.createElement("input");
+  input.className = "label-input";
+  input.setAttribute("list", "labels");
+  input.value = s.label || "";
+  input.setAttribute("aria-label", `label of ${s.id}`);
+  input.addEventListener("change", () => {
+    const label = input.value.trim();
+    if (label === s.label) return;
+    if (!state.labels.includes(label)) {
+      showError(`"${label}" is not a label a source can have: pick one from the list`);
+      input.value = s.label || "";
+      return;
+    }
+    showError("");
+    s.label = label;
+    s.sound = { ...(s.sound || {}), description: `a ${label}'s sound (not rendered yet)` };
+    changed();
+  });
+  td.appendChild(input);
+  return td;
+}
+
+function removeCell(s) {
+  const td = document.createElement("td");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = "Remove";
+  button.setAttribute("aria-label", `remove ${s.id}`);
+  button.addEventListener("click", () => {
+    state.scene.sources = state.scene.sources.filter((other) => other !== s);
+    changed();
+  });
+  td.appendChild(button);
+  return td;
 }
 
 function swapCell(s) {
@@ -255,6 +317,76 @@ function drag(node, svg, onDrop) {
   });
 }
 
+// --- adding a source: click where its sound comes from (or drag a box round it), then pick its label ---
+
+function setAdding(on) {
+  state.adding = on;
+  state.mark = null;
+  $("add-mode").setAttribute("aria-pressed", String(on));
+  $("add-form").hidden = true;
+  if (state.scene) drawOverlay();
+}
+
+// A click marks a point, a drag a box; both in the picture's pixels, inside it.
+function markOut(area, svg, scale) {
+  area.addEventListener("pointerdown", (event) => {
+    event.preventDefault();
+    const c = camera();
+    const point = (e) => {
+      const p = new DOMPoint(e.clientX, e.clientY).matrixTransform(svg.getScreenCTM().inverse());
+      return [Math.min(c.w, Math.max(0, p.x)), Math.min(c.h, Math.max(0, p.y))];
+    };
+    const start = point(event);
+    const round = (v) => Math.round(v * 10) / 10;
+    const follow = (e) => {
+      const [x, y] = point(e);
+      state.mark = { box: [Math.min(start[0], x), Math.min(start[1], y), Math.max(start[0], x), Math.max(start[1], y)] };
+      drawOverlay();
+    };
+    const release = (e) => {
+      window.removeEventListener("pointermove", follow);
+      window.removeEventListener("pointerup", release);
+      const [x, y] = point(e);
+      const small = Math.hypot(x - start[0], y - start[1]) < 6 * scale;
+      state.mark = small || Math.abs(x - start[0]) < 2 || Math.abs(y - start[1]) < 2
+        ? { point: [round(x), round(y)] }
+        : { box: [Math.min(start[0], x), Math.min(start[1], y), Math.max(start[0], x), Math.max(start[1], y)].map(round) };
+      $("add-where").textContent = state.mark.box ? `box ${state.mark.box.join(", ")}` : `point ${state.mark.point.join(", ")}`;
+      $("add-form").hidden = false;
+      drawOverlay();
+      $("add-label").focus();
+    };
+    window.addEventListener("pointermove", follow);
+    window.addEventListener("pointerup", release);
+  });
+}
+
+async function confirmAdd(event) {
+  event.preventDefault();
+  const label = $("add-label").value.trim();
+  if (!state.labels.includes(label)) {
+    showError(`"${label}" is not a label a source can have: pick one from the list`);
+    return;
+  }
+  if (!state.mark) { showError("click on the picture where the sound comes from first"); return; }
+  const add = { label, ...state.mark };
+  setAdding(false);
+  $("add-label").value = "";
+  await rerender(add); // with the other changes not rendered yet: the edit is the page's scene, plus this source
+}
+
+async function loadLabels() {
+  try {
+    const { labels } = await api("/api/labels");
+    state.labels = labels.map((l) => l.label);
+    $("labels").replaceChildren(...state.labels.map((label) => {
+      const option = document.createElement("option");
+      option.value = label;
+      return option;
+    }));
+  } catch (err) { showError(err.message); }
+}
+
 // --- the flow ---
 
 function updateAudio() {
@@ -301,6 +433,10 @@ async function loadJob(id) {
   if (location.hash.slice(1) !== id) history.replaceState(null, "", `#${id}`);
   state.scene = await api(`/api/jobs/${id}/scene`);
   state.dirty = false;
+  state.adding = false;
+  state.mark = null;
+  $("add-mode").setAttribute("aria-pressed", "false");
+  $("add-form").hidden = true;
   $("picture").src = `/api/jobs/${id}/picture?t=${Date.now()}`;
   $("studio").hidden = false;
   $("render").disabled = true;
@@ -333,13 +469,15 @@ async function upload(event) {
   }
 }
 
-async function rerender() {
+// Sends the page's scene (and a source to add, if any) as the job's edit, then shows the result.
+async function rerender(add) {
   document.body.dataset.state = "working";
   showError("");
   $("render").disabled = true;
   try {
+    const body = add ? { ...state.scene, add: [add] } : state.scene;
     await api(`/api/jobs/${state.job}/scene`, { method: "PUT", headers: { "content-type": "application/json" },
-      body: JSON.stringify(state.scene) });
+      body: JSON.stringify(body) });
     await waitFor(state.job);
     await loadJob(state.job);
   } catch (err) {
@@ -362,7 +500,11 @@ function setupDrop() {
 
 window.addEventListener("DOMContentLoaded", () => {
   $("upload-form").addEventListener("submit", upload);
-  $("render").addEventListener("click", rerender);
+  $("render").addEventListener("click", () => rerender());
+  $("add-mode").addEventListener("click", () => setAdding(!state.adding));
+  $("add-cancel").addEventListener("click", () => setAdding(false));
+  $("add-form").addEventListener("submit", confirmAdd);
+  loadLabels();
   $("format").addEventListener("change", updateAudio);
   $("picture").addEventListener("load", () => { if (state.scene) drawOverlay(); });
   window.addEventListener("hashchange", openFromAddress);
