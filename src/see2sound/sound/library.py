@@ -43,8 +43,9 @@ MAX_FILE_SECONDS = 600.0
 MAX_CHANNELS = 8
 RATE_RANGE = (4000, 384000)
 LOOP_MIN_SECONDS = 8.0
-#: 2: tags from the float-simulated tagger (1 ran its fused int8 kernels, whose tags differ by CPU).
-INDEX_VERSION = 2
+#: 2: tags from the float-simulated tagger (1 ran its fused int8 kernels, whose tags differ by CPU);
+#: 3: with the tagger's scores for the top classes (``heard``), for choosing by ear.
+INDEX_VERSION = 3
 
 #: Words in file and folder names that point at a vocabulary label.
 SYNONYMS = {
@@ -95,6 +96,8 @@ class Entry:
     license: str | None = None
     credit: str | None = None
     title: str | None = None
+    #: The tagger's classes and scores for the clip (:mod:`.heard`); empty when it was not heard.
+    heard: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -149,7 +152,8 @@ class SoundLibrary:
             elif record["labels"] or record["audioset"]:
                 lib.entries.append(Entry(id=f"user:{root.name}/{rel}", path=str(path), labels=tuple(record["labels"]),
                                          audioset=tuple(record["audioset"]), kind=record["kind"],
-                                         duration_s=record["duration_s"], origin="user", title=record.get("title")))
+                                         duration_s=record["duration_s"], origin="user", title=record.get("title"),
+                                         heard=tuple((k, float(v)) for k, v in (record.get("heard") or {}).items())))
         _write_cache(cache_file, fresh)
         return lib
 
@@ -203,21 +207,24 @@ def _index_file(path: Path, rel: str, tagger) -> dict:
     words = _words(text)
     labels = sorted({_WORD_TO_LABEL[w] for w in words if w in _WORD_TO_LABEL})
     audioset: list[str] = []
+    heard: dict[str, float] = {}
     tagged = False
     if tagger is not None:
         try:
             import numpy as np
 
+            from .heard import heard_classes
+
             x, rate = sf.read(str(path), frames=int(30 * info.samplerate), dtype="float32", always_2d=True)
-            top = tagger.top(x.mean(axis=1), rate, k=5)
+            heard = heard_classes(tagger, x.mean(axis=1), rate)
             generic = ("Silence", "Music", "Sound effect", "Noise")
-            audioset = [name for name, score in top if score >= 0.2 and name not in generic]
+            audioset = [name for name, score in list(heard.items())[:5] if score >= 0.2 and name not in generic]
             tagged = bool(np.isfinite(x).all())
         except Exception as exc:
             return {"skip": f"could not be tagged ({exc})"}
     looped = duration >= LOOP_MIN_SECONDS or any(w in ("loop", "ambience", "ambiance", "bed", "atmos") for w in words)
     return {"labels": labels, "audioset": audioset, "kind": "loop" if looped else "event",
-            "duration_s": round(duration, 3), "title": title, "tagged": tagged}
+            "duration_s": round(duration, 3), "title": title, "tagged": tagged, "heard": heard if tagged else {}}
 
 
 def _cache_path(root: Path, cache_dir: Path | None) -> Path:
