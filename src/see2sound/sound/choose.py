@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.audio import read_mono
+from ..io.audio import read_mono, resample
 from ..registry import Component
 from ..scene import Ambience, AudioRef, Scene, Segment, Source
 from ..spatial.signals import active_gain
@@ -52,7 +52,7 @@ from .fit import edge_fade, fit
 from .heard import agreement, bundled_table
 from .library import Entry, SoundLibrary, load_libraries
 from .source import Sound, SoundSource
-from .synth import MODELS, synthesize
+from .synth import DOG_PITCH, MODELS, synthesize
 
 #: How much the tagger's agreement (0..1) counts against the name tiers above (which are 0.5 to 1 apart).
 AGREEMENT_WEIGHT = 2.0
@@ -165,13 +165,23 @@ def level_db(label: str) -> float:
     return 0.0 if kind is None or kind.sound is None else LEVEL_SCALE * (kind.sound - REFERENCE_LEVEL_DB)
 
 
-def render_choice(choice: Choice, duration_s: float, sample_rate: int, seed: int, source_id: str) -> np.ndarray:
-    """The dry mono sound of a choice, exactly ``duration_s`` long."""
+def render_choice(choice: Choice, duration_s: float, sample_rate: int, seed: int, source_id: str,
+                  size: str | None = None) -> np.ndarray:
+    """The dry mono sound of a choice, exactly ``duration_s`` long.
+
+    A recording for a source with a size class (a dog's, from its breed) is
+    pitched as the size's models are (:data:`~.synth.DOG_PITCH`: a small
+    dog's bark 1.5 x higher, a large one's 0.7 x), by playing it faster or
+    slower; a model made for that size is already pitched.
+    """
     rng = _rng(seed, source_id, choice.key)
     if choice.model is not None:
         x = synthesize(choice.model, duration_s, sample_rate, int(rng.integers(2 ** 31)))
         return edge_fade(x, sample_rate)
     clip, _ = read_mono(choice.entry.path, sample_rate, max_duration_s=600.0)
+    pitch = DOG_PITCH.get(size or "medium", 1.0)
+    if pitch != 1.0:  # samples made at sample_rate, heard as if recorded at pitch x sample_rate
+        clip = resample(clip, int(round(sample_rate * pitch)), sample_rate).astype(np.float32)
     return fit(clip, choice.entry.kind, duration_s, sample_rate, rng)
 
 
@@ -204,7 +214,8 @@ class LibrarySounds(Component):
         for source in scene.sources:
             choice = choose_sound(source, self.library, seed, used)
             if choice is not None:
-                out[source.id] = Sound(render_choice(choice, scene.duration_s, sample_rate, seed, source.id),
+                out[source.id] = Sound(render_choice(choice, scene.duration_s, sample_rate, seed, source.id,
+                                                     (source.sound or {}).get("size")),
                                        describe_choice(choice, source))
         return out
 

@@ -114,12 +114,17 @@ class SoundLibrary:
 
     @classmethod
     def bundled(cls) -> SoundLibrary:
-        folder = Path(str(resources.files("see2sound") / "data" / "sounds" / "opensfx"))
-        index = json.loads((folder / "index.json").read_text())
-        return cls([Entry(id=f"opensfx:{c['id']}", path=str(folder / c["file"]), labels=tuple(c["labels"]),
-                          audioset=tuple(c["audioset"]), kind=c["kind"], duration_s=c["duration_s"],
-                          origin="library", license=c["license"], credit=c["credit"], title=c["title"])
-                    for c in index["clips"]])
+        """Every bundled pack: each folder of ``data/sounds`` with an ``index.json``; ids ``<pack>:<clip id>``."""
+        root = Path(str(resources.files("see2sound") / "data" / "sounds"))
+        entries = []
+        for folder in sorted(p.parent for p in root.glob("*/index.json")):
+            index = json.loads((folder / "index.json").read_text())
+            pack = index.get("pack", folder.name)
+            entries += [Entry(id=f"{pack}:{c['id']}", path=str(folder / c["file"]), labels=tuple(c["labels"]),
+                              audioset=tuple(c["audioset"]), kind=c["kind"], duration_s=c["duration_s"],
+                              origin="library", license=c["license"], credit=c.get("credit"), title=c.get("title"))
+                        for c in index["clips"]]
+        return cls(entries)
 
     @classmethod
     def scan(cls, folder: str | os.PathLike, *, cache_dir: Path | None = None, tagger=None) -> SoundLibrary:

@@ -165,7 +165,8 @@ def apply_edits(stored: Scene, incoming: dict, library: SoundLibrary, stems: Pat
             raise See2SoundError(f"{source.id}: no sound for {source.label!r} in the libraries")
         swaps.append((source, choice, ""))
     # Every sound in memory first (a clip may fail to read), then the files.
-    sounds = [render_choice(choice, stored.duration_s, sample_rate, seed, source.id) for source, choice, _ in swaps]
+    sounds = [render_choice(choice, stored.duration_s, sample_rate, seed, source.id, (source.sound or {}).get("size"))
+              for source, choice, _ in swaps]
     for (source, choice, key), audio in zip(swaps, sounds):
         _give(source, choice, key, audio, stems, sample_rate)
     stored.sources = kept + added
