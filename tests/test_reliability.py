@@ -164,6 +164,14 @@ def _nan_audio(d: Path) -> None:
     sf.write(str(d / "noise.wav"), x, 48000, subtype="FLOAT")
 
 
+def _zip(path: Path, members: dict[str, bytes]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
 def _eval_files(d: Path) -> None:
     _scene(d)
     write_wav(d / "mix.wav", np.stack([noise(1.0), noise(1.0, seed=1)]))
@@ -368,6 +376,35 @@ CASES: dict[str, Case] = {
                               lambda d: _video("small_clip", d, d / "c.mp4", 5)),
     "analyze a video": Case(["analyze", "{dir}/c.mp4", "-o", "{dir}/s.json"], "analyze takes a picture",
                             lambda d: (d / "c.mp4").write_bytes(b"\0" * 64)),
+    # filling the sound library
+    "sounds without a subcommand": Case(["sounds"], "the following arguments are required: SUBCOMMAND"),
+    "import of a missing folder": Case(["sounds", "import", "{dir}/nope"],
+                                       "{dir}/nope: no such folder, .deb or .zip, and not a package see2sound knows"),
+    "import of an empty folder": Case(["sounds", "import", "{dir}/empty"], "{dir}/empty: no sound files",
+                                      lambda d: (d / "empty").mkdir()),
+    "import of text named .zip": Case(["sounds", "import", "{dir}/x.zip"], "{dir}/x.zip: not a zip archive",
+                                      lambda d: (d / "x.zip").write_text("hello")),
+    "import of a zip without sounds": Case(["sounds", "import", "{dir}/x.zip"], "{dir}/x.zip: no sound files",
+                                           lambda d: _zip(d / "x.zip", {"readme.txt": b"no sounds here"})),
+    "import of text named .deb": Case(["sounds", "import", "{dir}/x_1_all.deb"],
+                                      "{dir}/x_1_all.deb: not a Debian package (.deb)",
+                                      lambda d: (d / "x_1_all.deb").write_text("hello")),
+    "import of a file of another kind": Case(["sounds", "import", "{dir}/notes.txt"], "not a folder, a .deb or a .zip",
+                                             lambda d: (d / "notes.txt").write_text("hello")),
+    "import name for a folder": Case(["sounds", "import", "{dir}", "--name", "mine"],
+                                     "--name: only for a package, .deb or .zip", lambda d: write_wav(d / "dog.wav",
+                                                                                                     noise(0.2))),
+    "import name with a slash": Case(["sounds", "import", "{dir}/x.zip", "--name", "../up"],
+                                     "--name: '../up': use letters, digits", lambda d: _zip(d / "x.zip", {})),
+    "fetch with an empty key": Case(["sounds", "fetch", "freesound", "--key", " "], "--key: must not be empty"),
+    "fetch of an unknown class": Case(["sounds", "fetch", "freesound", "--key", "k", "--classes", "unicorn"],
+                                      "--classes: unknown class 'unicorn'"),
+    "fetch into a file": Case(["sounds", "fetch", "freesound", "--key", "k", "--out", "{dir}/f.txt"],
+                              "--out: {dir}/f.txt: is a file, not a folder", lambda d: (d / "f.txt").write_text("x")),
+    "fetch from elsewhere": Case(["sounds", "fetch", "soundcloud", "--key", "k"], "invalid choice: 'soundcloud'"),
+    "fetch with the server unreachable": Case(
+        ["sounds", "fetch", "freesound", "--key", "k", "--classes", "dog", "--out", "{dir}/fs", "--api-url",
+         "http://127.0.0.1:9"], "freesound: cannot reach http://127.0.0.1:9 ("),
 }
 
 

@@ -2,7 +2,8 @@
 
 A page that holds the line ``<!-- cli-reference -->`` gets, in its place,
 the usage, description and a table of options of the ``see2sound`` command
-and of each of its subcommands. The parser comes from
+and of each of its subcommands (and of a command group's own subcommands,
+``see2sound sounds import``). The parser comes from
 ``see2sound.cli.build_parser()`` (or, in older code, ``see2sound.cli._parser()``),
 so the page always says what the installed code accepts.
 """
@@ -49,6 +50,8 @@ def cli_reference() -> str:
         parts = [_section(parser, "see2sound", level=2, intro=True)]
         for name, sub, help_text in _subcommands(parser):
             parts.append(_section(sub, f"see2sound {name}", level=2, summary=help_text))
+            for inner, subsub, inner_help in _subcommands(sub):  # a command group: see2sound sounds import
+                parts.append(_section(subsub, f"see2sound {name} {inner}", level=3, summary=inner_help))
     finally:
         if old is None:
             os.environ.pop("COLUMNS", None)
@@ -92,6 +95,11 @@ def _section(parser: argparse.ArgumentParser, title: str, level: int, intro: boo
     if intro:
         lines += ["", "Commands: " + ", ".join(f"[`{name}`](#see2sound-{name})" for name, _, _ in
                                                _subcommands(parser)) + "."]
+    inner = list(_subcommands(parser)) if not intro else []
+    if inner:
+        prefix = title.removeprefix("see2sound ").replace(" ", "-")
+        lines += ["", "Subcommands: " + ", ".join(f"[`{name}`](#see2sound-{prefix}-{name})" for name, _, _ in
+                                                  inner) + "."]
     return "\n".join(lines)
 
 

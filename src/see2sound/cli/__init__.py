@@ -1,9 +1,9 @@
 """The ``see2sound`` command (SPEC §4): parses, builds a Pipeline and options, reports.
 
 Commands: ``render``, ``analyze``, ``spatialize``, ``eval``, ``demo``,
-``serve``, ``list``; their flags are in :mod:`.parser`. Library errors name
-Python parameters; :func:`main` turns them into flags
-(:data:`.parser.FLAGS`).
+``serve``, ``list``, ``sounds`` (``import``, ``fetch``, ``list``, ``check``);
+their flags are in :mod:`.parser`. Library errors name Python parameters;
+:func:`main` turns them into flags (:data:`.parser.FLAGS`).
 
 Exit status: 0 done; 2 bad usage or bad input (one ``error:`` line on
 stderr); 1 an internal failure. Outputs are written under temporary names
@@ -216,8 +216,66 @@ def _serve(args) -> None:
           max_duration_s=args.max_duration, keep_days=args.keep_days)
 
 
+def _sounds(args) -> None:
+    from ..sound import coverage
+    from ..sound import tagger as tagging
+    from ..sound.library import config_path
+
+    say = (lambda line: None) if args.quiet else print
+    if args.sounds_command == "import":
+        from ..sound.imports import import_sounds
+
+        report = import_sounds(args.what, name=args.name, tag=False if args.no_tags else None)
+        for line in report.lines():
+            say(line)
+        _notes(report.library.warnings[:20] if args.verbose else [])
+        return
+    if args.sounds_command == "fetch":
+        from ..sound.freesound import INTERVAL_S, FreesoundClient, fetch_previews
+
+        interval = INTERVAL_S if args.interval is None else args.interval
+        if not 0 <= interval <= 3600:
+            raise See2SoundError(f"--interval: must be from 0 to 3600 s, got {interval}")
+        client = FreesoundClient(args.key, base_url=args.api_url, interval_s=interval)
+        report = fetch_previews(args.key, out=args.out, license=args.license, labels=args.classes, client=client,
+                                say=say)
+        say(f"fetched {len(report.fetched)} clip(s) into {report.folder} ({report.skipped} search(es) done before, "
+            f"{len(report.not_found)} found nothing, {report.requests} request(s))")
+        if report.not_found:
+            say("  nothing under the licence for: " + ", ".join(report.not_found))
+        say(f"  {'registered in' if report.registered else 'already in'} {config_path()}")
+        return
+    tagger = tagging.load_tagger() if tagging.available() else None
+    if args.sounds_command == "list":
+        found = coverage.libraries(tuple(args.library), tagger=tagger)
+        if args.json:
+            print(json.dumps([lib.as_dict() for lib in found], indent=2))
+            return
+        for lib in found:
+            if lib.name == "config":
+                _notes(lib.warnings)
+                continue
+            licences = ", ".join(f"{k} {v}" for k, v in lib.licenses.most_common())
+            print(f"{lib.name}: {len(lib.entries)} clip(s)" + (f"; {licences}" if licences else ""))
+            labels = sorted(lib.labels.items())
+            if labels:
+                print("  " + ", ".join(f"{k} {v}" for k, v in labels))
+    else:
+        entries = [e for lib in coverage.libraries(tuple(args.library), tagger=tagger) for e in lib.entries]
+        rows = coverage.coverage(entries)
+        if args.json:
+            print(json.dumps([row.as_dict() for row in rows], indent=2))
+            return
+        print(f"  {'label':16s} {'by name':>7s} {'by class':>8s}  {'status':16s} procedural models")
+        for row in rows:
+            print(f"  {row.label:16s} {row.by_name:7d} {row.by_class:8d}  {row.status:16s} "
+                  f"{', '.join(row.models) or '-'}")
+        counts = {s: sum(1 for r in rows if r.status == s) for s in ("recorded", "procedural only", "nothing")}
+        print(f"{len(rows)} sounding labels: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
 COMMANDS = {"render": _render, "analyze": _analyze, "spatialize": _spatialize, "eval": _eval, "demo": _demo,
-            "serve": _serve, "list": _list}
+            "serve": _serve, "list": _list, "sounds": _sounds}
 
 
 def _flag_message(exc: ParameterError) -> str:

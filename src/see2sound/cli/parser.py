@@ -28,7 +28,8 @@ FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf",
          "preview": "--preview", "output": "-o", "port": "--port", "workers": "--workers", "max_upload_mb": "--max-upload-mb",
          "report": "--json", "stems": "--stems", "max_jobs_per_client": "--max-jobs-per-client",
          "max_jobs": "--max-jobs", "max_store_gb": "--max-store-gb", "max_duration_s": "--max-duration",
-         "keep_days": "--keep-days"}
+         "keep_days": "--keep-days", "name": "--name", "key": "--key", "license": "--license",
+         "classes": "--classes", "out": "--out"}
 
 
 
@@ -183,7 +184,55 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Detectors, depth estimators, sound sources and renderers (built in and "
                                          "from installed packages' entry points), and the output formats.")
     _common(ls)
+    _sounds(commands)
     return parser
+
+
+def _sounds(commands) -> None:
+    from ..sound.freesound import LICENSES
+    from ..sound.imports import PACKAGES
+
+    so = commands.add_parser("sounds", help="fill the sound library and see what it covers",
+                             description="Import folders, Debian packages, .deb and .zip archives; fetch Freesound "
+                                         "previews; list the libraries and check which labels have no recording.")
+    sub = so.add_subparsers(dest="sounds_command", metavar="SUBCOMMAND", parser_class=_Parser, required=True)
+    im = sub.add_parser("import", help="index a folder, package, .deb or .zip and add it to your library",
+                        description="Index sounds and add them to the library in ~/.config/see2sound/config.toml. "
+                                    "A folder is used where it is; a package's files where Debian installed them "
+                                    "(links, never copies); a .deb or .zip is extracted under "
+                                    "~/.local/share/see2sound/imports/. Licences come from the package's copyright "
+                                    "file. Packages known by name: " + ", ".join(PACKAGES) + ".")
+    im.add_argument("what", metavar="WHAT", help="a folder, a package name (see above), a .deb or a .zip")
+    im.add_argument("--name", metavar="NAME", help="the import's folder name (default: the package's or zip's)")
+    im.add_argument("--no-tags", action="store_true", help="skip the optional AudioSet tagger")
+    _common(im)
+    fe = sub.add_parser("fetch", help="download Freesound previews for the classes see2sound uses",
+                        description="Download one HQ preview per class and query through the Freesound API v2, "
+                                    "with its attribution, into a folder added to your library. Resumable: run "
+                                    "it again to go on; spaced to Freesound's 60 requests a minute.")
+    fe.add_argument("source", choices=("freesound",), help="where from (freesound)")
+    fe.add_argument("--key", required=True, metavar="KEY", help="your Freesound API key (freesound.org/apiv2/apply)")
+    fe.add_argument("--license", choices=tuple(LICENSES), default="cc0",
+                    help="cc0 (default) or cc-by (credited in each scene)")
+    fe.add_argument("--classes", nargs="+", metavar="CLASS",
+                    help="labels (dog, 'cell phone') or AudioSet classes (default: every sounding label)")
+    fe.add_argument("--out", metavar="DIR", help="folder (default ~/.local/share/see2sound/freesound)")
+    fe.add_argument("--api-url", default=None, help=argparse.SUPPRESS)
+    fe.add_argument("--interval", type=float, default=None, help=argparse.SUPPRESS)
+    _common(fe)
+    li = sub.add_parser("list", help="the libraries: clips per label and licences",
+                        description="Each library a render uses (bundled packs, your folders and imports): its "
+                                    "clips per label and their licences.")
+    li.add_argument("--json", action="store_true", help="print JSON")
+    li.add_argument("--library", action="append", default=[], metavar="DIR", help="also this folder (repeatable)")
+    _common(li)
+    ch = sub.add_parser("check", help="which sounding labels have no recording, or nothing",
+                        description="For each label see2sound gives a sound: recordings (by name, by AudioSet "
+                                    "class), procedural models, and the status: recorded, procedural only or "
+                                    "nothing. Exit 0.")
+    ch.add_argument("--json", action="store_true", help="print JSON")
+    ch.add_argument("--library", action="append", default=[], metavar="DIR", help="also this folder (repeatable)")
+    _common(ch)
 
 
 def level(flag: str, text: str) -> float | None:

@@ -14,9 +14,16 @@ per folder in the user's cache directory and updated incrementally by size
 and modification time. Corrupt, empty, very long, odd-rate or many-channel
 files are skipped with a warning.
 
+A folder may hold an index, ``see2sound-sounds.json`` (written by
+``see2sound sounds import`` and ``see2sound sounds fetch``; see
+:mod:`.imports`), that gives files labels, AudioSet classes, a title, a
+licence and a credit: ``{"files": {"dog/1234.ogg": {"labels": ["dog"],
+"license": "CC0-1.0", "credit": "..."}}}``. Its labels and classes are
+added to those found from names and the tagger.
+
 Contents
 --------
-Entry, SoundLibrary, load_libraries
+Entry, SoundLibrary, load_libraries, read_folder_index
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ LOOP_MIN_SECONDS = 8.0
 #: 2: tags from the float-simulated tagger (1 ran its fused int8 kernels, whose tags differ by CPU);
 #: 3: with the tagger's scores for the top classes (``heard``), for choosing by ear.
 INDEX_VERSION = 3
+#: A folder's own index of labels, licences and credits (see the module's docstring).
+FOLDER_INDEX = "see2sound-sounds.json"
 
 #: Words in file and folder names that point at a vocabulary label.
 SYNONYMS = {
@@ -136,6 +145,9 @@ class SoundLibrary:
             return lib
         cache_file = _cache_path(root, cache_dir)
         cached = _read_cache(cache_file)
+        given, index_warning = read_folder_index(root)
+        if index_warning:
+            lib.warnings.append(index_warning)
         fresh: dict[str, dict] = {}
         paths, walk_warnings = _sound_files(root)
         lib.warnings.extend(f"{folder}: {w}" for w in walk_warnings)
@@ -154,13 +166,39 @@ class SoundLibrary:
             fresh[rel] = record
             if record.get("skip"):
                 lib.warnings.append(f"{path}: {record['skip']}; skipped")
-            elif record["labels"] or record["audioset"]:
-                lib.entries.append(Entry(id=f"user:{root.name}/{rel}", path=str(path), labels=tuple(record["labels"]),
-                                         audioset=tuple(record["audioset"]), kind=record["kind"],
-                                         duration_s=record["duration_s"], origin="user", title=record.get("title"),
+                continue
+            meta = given.get(Path(rel).as_posix(), {})
+            labels = tuple(sorted({*record["labels"], *meta.get("labels", ())}))
+            audioset = tuple(dict.fromkeys([*meta.get("audioset", ()), *record["audioset"]]))
+            if labels or audioset:
+                lib.entries.append(Entry(id=f"user:{root.name}/{rel}", path=str(path), labels=labels,
+                                         audioset=audioset, kind=record["kind"], duration_s=record["duration_s"],
+                                         origin="user", license=meta.get("license"), credit=meta.get("credit"),
+                                         title=meta.get("title") or record.get("title"),
                                          heard=tuple((k, float(v)) for k, v in (record.get("heard") or {}).items())))
         _write_cache(cache_file, fresh)
         return lib
+
+
+def read_folder_index(root: Path) -> tuple[dict[str, dict], str | None]:
+    """(relative path -> {labels, audioset, title, license, credit}, warning) from a folder's
+    :data:`FOLDER_INDEX`; a missing index is empty, a broken one a warning. Only well-typed fields are kept."""
+    path = Path(root) / FOLDER_INDEX
+    if not path.is_file():
+        return {}, None
+    try:
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+        if not isinstance(files, dict):
+            raise TypeError("'files' is not an object")
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        return {}, f"{path}: not a see2sound sounds index ({exc}); its labels and licences are not used"
+    kept: dict[str, dict] = {}
+    for rel, meta in files.items():
+        if isinstance(meta, dict):
+            kept[rel] = {k: v for k, v in meta.items()
+                         if (k in ("title", "license", "credit") and isinstance(v, str))
+                         or (k in ("labels", "audioset") and isinstance(v, list) and all(isinstance(x, str) for x in v))}
+    return kept, None
 
 
 def _sound_files(root: Path) -> tuple[list[Path], list[str]]:
