@@ -18,7 +18,7 @@
 
 Contents
 --------
-onnx_session, quantized_ops, require, device, ensure_available, load_model, load_tokenizer, load_pipeline,
+onnx_session, forget_sessions, quantized_ops, require, device, ensure_available, load_model, load_tokenizer, load_pipeline,
 release, pixels, IMAGENET_MEAN, IMAGENET_STD
 """
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 import os
 import socket
+import threading
 
 import numpy as np
 
@@ -64,15 +65,41 @@ def onnx_session(model_path: str | os.PathLike, *, threads: int = ONNX_THREADS):
     intermediate sums overflow on AVX2 / AVX-512 CPUs without VNNI (a cow
     was tagged "Electric shaver" on an AMD EPYC). Float models keep the
     default optimisations.
+
+    One session per file (and its size and time) and thread count is made
+    per process and shared: a session's ``run`` may be called from several
+    threads, and making one costs 0.05-0.4 s (every render builds its
+    detectors anew). :func:`forget_sessions` drops them.
     """
+    path = os.path.realpath(model_path)
+    stat = os.stat(path)
+    key = (path, stat.st_size, stat.st_mtime_ns, threads)
+    with _SESSIONS_LOCK:
+        found = _SESSIONS.get(key)
+        if found is None:
+            found = _SESSIONS[key] = _new_session(path, threads)
+        return found
+
+
+def forget_sessions() -> None:
+    """Drop every shared ONNX session (their memory goes once no component holds them)."""
+    with _SESSIONS_LOCK:
+        _SESSIONS.clear()
+
+
+def _new_session(path: str, threads: int):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.log_severity_level = 3
-    if quantized_ops(model_path):
+    if quantized_ops(path):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+_SESSIONS: dict[tuple, object] = {}
+_SESSIONS_LOCK = threading.Lock()
 
 
 def require(*names: str):
