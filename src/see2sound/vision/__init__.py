@@ -2,9 +2,12 @@
 
 ``analyze_picture(path)`` (behind :func:`see2sound.analyze`) loads the picture (:mod:`.image`), models its camera
 (:mod:`.camera`), detects objects (:mod:`.detect`), checks what animals are
-with the ImageNet classifier (:mod:`.refine`), places those that make
-sound in 3D with a metric distance (:mod:`.distance`, :mod:`.sources`) and
-decides the ambience (:mod:`.ambience`). :mod:`.overlay` draws the result.
+with the ImageNet classifier (:mod:`.refine`), lets the classifier propose
+what no detector knows (:mod:`.propose`: church bells, fountains, ...),
+places those that make sound in 3D with a metric distance (:mod:`.distance`,
+:mod:`.sources`) and decides the ambience (:mod:`.ambience`). The
+classifier's pass over the whole picture is made once, for both.
+:mod:`.overlay` draws the result.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .classify import shared_classifier
 from .detect import DEFAULT_DETECTOR, Detection, Detector, get_detector
 from .depth import DepthEstimator
 from .image import Picture, load_picture
+from .propose import annotate_proposals, propose_sources
 from .refine import annotate_sources, refine_labels
 from .sources import DEFAULT_MAX_SOURCES, choose_sources
 
@@ -79,11 +83,16 @@ def analyze_picture(path: str | os.PathLike, *, hfov_deg: float | None = None, p
                         focal_35mm=picture.focal_35mm, gpano_equirect=picture.gpano_equirect)
     detections = _detect(picture, camera, detector)
     detections, evidence = refine_labels(picture.rgb, detections, shared_classifier(), scale=picture.scale)
+    probabilities = shared_classifier().probabilities(picture.rgb)  # the whole picture's, once
+    detected = [d.label for d in detections]
+    proposals = propose_sources(picture.rgb, detections, probabilities, shared_classifier(), scale=picture.scale)
+    detections += [p.detection for p in proposals]
     if depth is not None:
         depth.set_picture(picture.rgb, picture.scale)  # a learned depth map, computed once per picture
     sources = choose_sources(detections, camera, max_sources=max_sources, depth=depth)
     annotate_sources(sources, detections, evidence)
-    kind, confidence, _ = classify_ambience(picture.rgb, [d.label for d in detections])
+    annotate_proposals(sources, proposals)
+    kind, confidence, _ = classify_ambience(picture.rgb, detected, probabilities=probabilities)
     scene = Scene(
         duration_s=duration_s,
         sources=sources,

@@ -222,18 +222,22 @@ def imagenet_evidence(probabilities: np.ndarray) -> dict[str, float]:
     return dict(zip(AMBIENCE_KINDS, (_evidence_matrix() @ np.asarray(probabilities, np.float32)).tolist()))
 
 
-def classify_ambience(rgb: np.ndarray, labels: list[str], *,
-                      use_classifier: bool = True) -> tuple[str, float, dict[str, float]]:
+def classify_ambience(rgb: np.ndarray, labels: list[str], *, use_classifier: bool = True,
+                      probabilities: np.ndarray | None = None) -> tuple[str, float, dict[str, float]]:
     """(kind, confidence in 0..1, the measurements) for RGB uint8 ``rgb`` [shape=(h, w, 3)] and its detected labels.
 
     ``use_classifier=False`` leaves out the ImageNet evidence (measurements and
-    detections only; ~150 ms faster a picture on two cores).
+    detections only; ~150 ms faster a picture on two cores). ``probabilities``:
+    the classifier's answer for the whole of ``rgb`` [shape=(1000,)] when the
+    caller already has it (:func:`~see2sound.vision.analyze_picture` shares one
+    pass with :mod:`.propose`); None asks the shared classifier.
     """
     f = describe(rgb)
     scores = measured_scores(f, labels)
     if use_classifier:
-        classifier = shared_classifier()
-        for kind, evidence in imagenet_evidence(classifier.probabilities(rgb)).items():
+        if probabilities is None:
+            probabilities = shared_classifier().probabilities(rgb)
+        for kind, evidence in imagenet_evidence(probabilities).items():
             scores[kind] += CLASSIFIER_WEIGHT * evidence
     z = np.array([scores[k] for k in AMBIENCE_KINDS]) / SOFTMAX_TEMPERATURE
     p = np.exp(z - z.max())

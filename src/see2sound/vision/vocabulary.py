@@ -25,6 +25,31 @@ breed/zoological references (domestic cat 0.25 m, medium dog 0.55 m, horse
 1.6 m, cow 1.4 m, sheep 0.8 m, elephant 3 m, giraffe 5 m); household items
 from common retail dimensions (IKEA / manufacturer catalogues: 55" TV
 0.7 x 1.2 m, laptop 0.23 x 0.33 m, wall clock 0.3 m, fridge 1.8 m).
+
+Labels no detector has, proposed by the ImageNet classifier
+(:mod:`.propose`) or added by a user. Their levels and sizes are coarser
+priors than those above; each says where it comes from:
+
+- ``church bell``: ~80 dB by the church gate (bell ringers' own measurement,
+  All Saints Wokingham, allsaintswokinghambells.org.uk "Sound level"),
+  taken to be 20-30 m from the belfry (assumed), is ~105 dB at 1 m by the inverse-square
+  law. The size is what a photo shows: the tower that holds the bells,
+  ~20 m (an order of magnitude for a parish church's tower, not a
+  survey), no width; not grounded (the sound comes from the belfry).
+- ``fountain``: 70 dB at 1 m, an estimate: urban fountains range from soft,
+  variable sounds to loud steady ones (32 park fountains recorded by
+  Rådsten Ekman, Lunde and Nilsson, JASA 138(5), 2015); no measured level
+  at 1 m was found for this prior. Size:
+  a town fountain's jets and basin, ~2 m high and ~5 m wide (order of
+  magnitude). Not grounded for distance: a proposed fountain's box is
+  placed by the classifier, its bottom is no ground contact.
+- ``typewriter``: typing on a mechanical typewriter, 65 dB at 1 m, an
+  estimate (its type bars strike far harder than a computer keyboard's
+  keys, 45 dB here); seen from the front ~0.2 x 0.45 m (an office
+  machine's height and width, an estimate, not a survey).
+- ``insect``: field crickets' (*Gryllus*) courtship ticks average ~80 dB
+  at 19 cm (Fitzpatrick and Gray, 2001), ~66 dB at 1 m; calling songs are
+  louder, bees far quieter: 60 dB. Size 3 x 4 cm (a cricket's or a bee's body).
 """
 
 from __future__ import annotations
@@ -133,6 +158,10 @@ KINDS = {k.label: k for k in [
     _k("box", None, None, None, False),
     _k("exercise bike", 55, 1.2, 1.2, True, "Mechanisms"),
     _k("camera", 40, 0.1, 0.14, False, "Camera", "Single-lens reflex camera"),
+    _k("church bell", 105, 20.0, None, False, "Church bell", "Bell", "Change ringing (campanology)"),
+    _k("fountain", 70, 2.0, 5.0, False, "Water", "Splash, splatter", "Stream", "Waterfall"),
+    _k("typewriter", 65, 0.2, 0.45, False, "Typewriter", "Typing"),
+    _k("insect", 60, 0.03, 0.04, False, "Insect", "Cricket"),
 ]}
 
 COCO80 = (
