@@ -32,8 +32,11 @@ def direct_sound(binaural: np.ndarray, dry: np.ndarray, sample_rate: int) -> tup
     ``binaural`` [shape=(n, 2)] is the rendered file, ``dry`` [shape=(n,)] the source's stem. Each ear's
     response to the stem is measured by regularised deconvolution (everything else that plays, and the
     loudness normalisation, do not correlate with it); its direct path is the strongest part of the first
-    50 ms. ILD: the ears' peak levels there; ITD: how much earlier the left ear's response first reaches
-    half its peak; prominence: the peak over the response's median magnitude (a few for a stem that is
+    50 ms. ILD: the ears' peak levels there, in the band 1.5-8 kHz where the head shadows one ear (below it,
+    where a voice has most of its energy, the ears differ little at any azimuth). A voice 5 m away in a room
+    at 20-25 deg gives 2-7 dB there, by how much of the voice lies above 1.5 kHz; the side is told by the
+    ILD's sign together with the ITD, which is robust: ITD: how much
+    earlier the left ear's broadband response first reaches half its peak; prominence: the peak over the response's median magnitude (a few for a stem that is
     not in the file: the largest of 2,400 samples of noise).
     A room's reflections, which make a far source's long-term level difference small, come later.
     """
@@ -41,12 +44,15 @@ def direct_sound(binaural: np.ndarray, dry: np.ndarray, sample_rate: int) -> tup
     spectrum = np.fft.rfft(dry, n)
     inverse = np.conj(spectrum) / (np.abs(spectrum) ** 2 + 1e-3 * np.mean(np.abs(spectrum) ** 2))
     window = int(0.05 * sample_rate)
-    left, right = (np.fft.irfft(np.fft.rfft(binaural[:, ear], n) * inverse, n)[:window] for ear in (0, 1))
+    responses = [np.fft.rfft(binaural[:, ear], n) * inverse for ear in (0, 1)]
+    left, right = (np.fft.irfft(h, n)[:window] for h in responses)
     peaks = [float(np.abs(h).max()) for h in (left, right)]
+    band = (np.fft.rfftfreq(n, 1 / sample_rate) >= 1500) & (np.fft.rfftfreq(n, 1 / sample_rate) <= 8000)
+    shadowed = [float(np.abs(np.fft.irfft(h * band, n)[:window]).max()) for h in responses]
     onsets = [int(np.argmax(np.abs(h) >= 0.5 * peak)) for h, peak in zip((left, right), peaks)]
     louder = left if peaks[0] >= peaks[1] else right
     prominence = max(peaks) / float(np.median(np.abs(louder)))
-    return 20 * np.log10(peaks[0] / peaks[1]), (onsets[1] - onsets[0]) / sample_rate * 1e6, prominence
+    return 20 * np.log10(shadowed[0] / shadowed[1]), (onsets[1] - onsets[0]) / sample_rate * 1e6, prominence
 
 
 def start_server(data_dir) -> tuple[subprocess.Popen, str]:

@@ -177,7 +177,7 @@ def test_add_a_missed_player_by_clicking_his_head_and_hear_him_on_the_left(page,
         audio, rate = sf.read(io.BytesIO(answer.read()), always_2d=True)
     stem, _ = sf.read(data_dir / "jobs" / job_id / added["audio"]["path"])
     ild, itd, prominence = direct_sound(audio, stem, rate)
-    assert prominence > 12 and ild > 3 and itd > 100, (ild, itd, prominence)  # left ear louder and earlier
+    assert prominence > 9 and ild > 1 and itd > 100, (ild, itd, prominence)  # heard (absent: under 8), left ear louder and earlier
 
     # Relabel the right player a dog: after rendering it is one, with a dog's sound.
     other = next(s for s in scene["sources"] if s is not added and s["label"] == "person")
