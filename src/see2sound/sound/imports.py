@@ -161,7 +161,12 @@ def register_folder(folder: Path) -> bool:
         new = text[:span[0]] + array + text[span[1]:]
     else:  # top-level keys go before the first table
         new = f"libraries = {array}\n" + ("\n" + text if text else "")
-    if _toml_module().loads(new).get("libraries") != folders:
+    toml = _toml_module()
+    try:
+        safe = toml.loads(new).get("libraries") == folders
+    except toml.TOMLDecodeError:  # e.g. a quoted "libraries" key the edit did not find
+        safe = False
+    if not safe:
         raise See2SoundError(f"{path}: could not add {wanted} to 'libraries' safely; add it by hand")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")

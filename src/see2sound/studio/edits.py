@@ -259,6 +259,11 @@ def _relabel(source: Source, label: str) -> None:
     source.sound = {"audioset": list(KINDS[label].audioset)} if KINDS[label].audioset else None
     if label != "crowd":
         source.people = None
+    # What the picture said of the old label (a breed's size, a proposal's evidence, a person's facing) is not
+    # true of the new one.
+    source.facing_deg = None
+    for key in ("refined", "proposed"):
+        source.extra.pop(key, None)
 
 
 def _gain(value: float) -> float:

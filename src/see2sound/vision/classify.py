@@ -140,3 +140,10 @@ def shared_classifier() -> ImageClassifier:
     refinement, pictures and video shots all ask it, so the model loads once."""
     with _shared_lock:
         return _shared()
+
+
+def release_shared_classifier() -> None:
+    """Free the shared classifier's model if it was loaded (it loads again when next asked)."""
+    with _shared_lock:
+        if _shared.cache_info().currsize:
+            _shared().release()

@@ -104,8 +104,8 @@ class Ensemble(Detector):
     (``ssd``, ``nanodet``, ``movenet``); another member's boxes join objects
     but add no evidence of their own (fit a calibration with it, or use "wbf").
 
-    ``fusion``: "calibrated" (probabilities, noisy-OR, per-class thresholds
-    from ``calibration``, default the shipped fit) or "wbf" (vote fraction
+    ``fusion``: "calibrated" (one logistic model's probabilities and its
+    threshold, from ``calibration``, default the shipped fit) or "wbf" (vote fraction
     against ``threshold``). ``flip``: add the mirror image as a view (None:
     for "wbf" only: under the calibrated fusion it found no object more on
     the fit half, cross-validated, and cost a sixth of the time). ``member_tiles``: members run on the tiles too
