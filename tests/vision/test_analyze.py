@@ -111,7 +111,8 @@ def test_equirect_panorama_wraps_around(photos, tmp_path):
     assert analysis.camera.projection == "equirect"
     cats = [s for s in analysis.scene.sources if s.label == "cat"]
     assert cats, [s.label for s in analysis.scene.sources]
-    assert abs(abs(cats[0].position.azimuth_deg) - 180) < 25  # behind the listener
+    # Behind the listener, on the cat: it spans 400 of 1600 columns, 90 deg, centred on the seam (180 deg).
+    assert abs(abs(cats[0].position.azimuth_deg) - 180) < 45
 
 
 def test_a_depth_estimator_replaces_the_size_priors_where_it_answers():

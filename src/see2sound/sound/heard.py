@@ -17,6 +17,7 @@ Contents
 --------
 KEEP, MODEL_SEEDS, HEARD_FILE
 agreement        heard classes and wanted classes -> 0..1, or None
+average          heard classes averaged over several takes
 bundled_table    the shipped table (clip ids and model names -> heard classes)
 heard_classes    a signal -> its heard classes (needs the tagger)
 """
