@@ -207,3 +207,23 @@ def test_list_and_check_show_what_covers_each_label(home, tmp_path, capsys):
     assert main(["sounds", "list"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("bundled:") and f"{folder.resolve()}: 1 clip(s); unknown 1\n  toaster 1" in out
+
+
+def test_an_import_that_cannot_be_registered_leaves_nothing_and_keeps_the_earlier_one(home, tmp_path, capsys):
+    archive = tmp_path / "kitchen.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("kitchen/toaster-ding.ogg", _ogg())
+    assert main(["sounds", "import", str(archive), "--no-tags"]) == 0
+    folder = home / "data" / "see2sound" / "imports" / "kitchen"
+    before = _files(folder)
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("kitchen/kettle-whistle.ogg", _ogg())
+    config = home / "config" / "see2sound" / "config.toml"
+    # Valid TOML that the in-place edit cannot extend safely (a quoted key): refused after the import is built.
+    config.write_text('"libraries" = []\n', encoding="utf-8")
+    capsys.readouterr()
+    assert main(["sounds", "import", str(archive), "--no-tags"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "add it by hand" in err and err.count("\n") == 1
+    assert _files(folder) == before  # the earlier import is back, the new one gone
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["kitchen"]

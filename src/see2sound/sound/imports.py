@@ -514,17 +514,24 @@ def _abandon(tmp: Path) -> None:
             break
 
 
-def _place(tmp: Path, name: str) -> Path:
+def _place(tmp: Path, name: str) -> tuple[Path, Path | None]:
+    """Move a finished import into place: (its folder, the earlier import of that name set aside, or None).
+
+    :func:`_finish` deletes the earlier one once the new one is scanned and registered, or puts it back.
+    """
     final = imports_dir() / name
     old = None
     if final.exists():
         old = final.with_name(f".{name}.old")
         shutil.rmtree(old, ignore_errors=True)
         os.replace(final, old)
-    os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
+    try:
+        os.replace(tmp, final)
+    except BaseException:
+        if old is not None:
+            os.replace(old, final)
+        raise
+    return final, old
 
 
 def _import_installed(package: Package, name: str, root: Path, tagger, cache_dir) -> ImportReport:
@@ -553,11 +560,11 @@ def _import_installed(package: Package, name: str, root: Path, tagger, cache_dir
         if not files:
             raise See2SoundError(f"{package.name}: no sound files where it is installed")
         write_folder_index(tmp, files, source=f"debian:{package.name}")
-        folder = _place(tmp, name)
+        folder, old = _place(tmp, name)
     except BaseException:
         _abandon(tmp)
         raise
-    return _finish(name, folder, files, tagger, cache_dir, linked=archive is None)
+    return _finish(name, folder, files, tagger, cache_dir, linked=archive is None, old=old)
 
 
 def _read_copyright(path: Path) -> Dep5 | None:
@@ -602,14 +609,14 @@ def _import_deb(deb: Path, name: str | None, tagger, cache_dir) -> ImportReport:
         files = {rel: _describe(rel, "/" + meta["installed"], package, dep5, f"Debian package {pkg_name}")
                  for rel, meta in files.items()}
         write_folder_index(tmp, files, source=f"deb:{deb.name}")
-        folder = _place(tmp, name)
+        folder, old = _place(tmp, name)
     except (tarfile.TarError, EOFError, zipfile.BadZipFile) as exc:
         _abandon(tmp)
         raise See2SoundError(f"{deb}: damaged Debian package ({exc})") from None
     except BaseException:
         _abandon(tmp)
         raise
-    return _finish(name, folder, files, tagger, cache_dir)
+    return _finish(name, folder, files, tagger, cache_dir, old=old)
 
 
 def _wanted_from_deb(installed: str, package: Package | None) -> bool:
@@ -643,11 +650,11 @@ def _import_zip(archive: Path, name: str, tagger, cache_dir) -> ImportReport:
         files = {rel: _describe(rel, rel, None, dep5, archive.name) | {"source": f"{archive.name}:{rel}"}
                  for rel in rels}
         write_folder_index(tmp, files, source=f"zip:{archive.name}")
-        folder = _place(tmp, name)
+        folder, old = _place(tmp, name)
     except BaseException:
         _abandon(tmp)
         raise
-    return _finish(name, folder, files, tagger, cache_dir)
+    return _finish(name, folder, files, tagger, cache_dir, old=old)
 
 
 def _import_folder(folder: Path, tagger, cache_dir) -> ImportReport:
@@ -672,8 +679,18 @@ class _Lazy:
 
 
 def _finish(name: str, folder: Path, files: dict, tagger: _Lazy, cache_dir, linked: bool = False,
-            count: int | None = None) -> ImportReport:
-    library = SoundLibrary.scan(folder, cache_dir=cache_dir, tagger=tagger.load())
-    registered = register_folder(folder)
+            count: int | None = None, old: Path | None = None) -> ImportReport:
+    """Scan and register an import; if either fails, a new import (``name``) is removed and ``old`` put back."""
+    try:
+        library = SoundLibrary.scan(folder, cache_dir=cache_dir, tagger=tagger.load())
+        registered = register_folder(folder)
+    except BaseException:
+        if name:
+            shutil.rmtree(folder, ignore_errors=True)
+            if old is not None:
+                os.replace(old, folder)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return ImportReport(name, folder, library, len(files) if count is None else count, _licences(files) if files
                         else {}, registered, linked)
