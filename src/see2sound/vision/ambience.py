@@ -40,12 +40,11 @@ classify_ambience     a picture and its detected labels -> (kind, confidence, me
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage
 
-from .classify import shared_classifier
+from .classify import ClassGroups, shared_classifier
 
 AMBIENCE_KINDS = ("outdoor-nature", "urban-street", "indoor-room", "water-shore")
 _STREET = {"car", "bus", "truck", "motorcycle", "bicycle", "vehicle", "traffic light", "stop sign",
@@ -204,22 +203,12 @@ def measured_scores(f: dict[str, float], labels: list[str]) -> dict[str, float]:
     }
 
 
-@lru_cache(maxsize=1)
-def _evidence_matrix() -> np.ndarray:
-    """[shape=(len(AMBIENCE_KINDS), 1000)]: 1 where an ImageNet class is evidence for a kind."""
-    from .classify import labels
-
-    names = labels()
-    matrix = np.zeros((len(AMBIENCE_KINDS), len(names)), dtype=np.float32)
-    for k, kind in enumerate(AMBIENCE_KINDS):
-        for label in IMAGENET_EVIDENCE[kind]:
-            matrix[k, names.index(label)] = 1.0
-    return matrix
+_EVIDENCE = ClassGroups({kind: IMAGENET_EVIDENCE[kind] for kind in AMBIENCE_KINDS})
 
 
 def imagenet_evidence(probabilities: np.ndarray) -> dict[str, float]:
     """Each kind's evidence in 0..1: the summed probability [shape=(1000,)] of its :data:`IMAGENET_EVIDENCE` classes."""
-    return dict(zip(AMBIENCE_KINDS, (_evidence_matrix() @ np.asarray(probabilities, np.float32)).tolist()))
+    return _EVIDENCE.masses(probabilities)
 
 
 def classify_ambience(rgb: np.ndarray, labels: list[str], *, use_classifier: bool = True,

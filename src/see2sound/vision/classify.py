@@ -22,12 +22,13 @@ labels                         the 1000 class names, in the model's order
 model_input                    a picture -> the model's input
 ImageClassifier                classify(rgb), classify_boxes(rgb, boxes), probabilities(rgb)
 shared_classifier              the process's one ImageClassifier (ambience and label refinement share it)
+ClassGroups                    named groups of classes -> a picture's probability summed over each group
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -147,3 +148,31 @@ def release_shared_classifier() -> None:
     with _shared_lock:
         if _shared.cache_info().currsize:
             _shared().release()
+
+
+class ClassGroups:
+    """Named groups of ImageNet classes, each given by index or by name (a name means its first index).
+
+    :meth:`masses` sums a probability vector over each group: how strongly a
+    picture shows a vocabulary label (:mod:`.refine`, :mod:`.propose`) or a
+    kind of place (:mod:`.ambience`). The sum is one matrix product, the
+    matrix made on first use.
+    """
+
+    def __init__(self, groups: Mapping[str, Sequence[int | str]]):
+        self.groups = {name: tuple(members) for name, members in groups.items()}
+        self._matrix: np.ndarray | None = None
+
+    def _made(self) -> np.ndarray:
+        if self._matrix is None:
+            names = labels()
+            matrix = np.zeros((len(self.groups), len(names)), dtype=np.float32)
+            for k, members in enumerate(self.groups.values()):
+                for member in members:
+                    matrix[k, member if isinstance(member, int) else names.index(member)] = 1.0
+            self._matrix = matrix
+        return self._matrix
+
+    def masses(self, probabilities: np.ndarray) -> dict[str, float]:
+        """Each group's summed probability, for ``probabilities`` [shape=(1000,)], in the groups' order."""
+        return dict(zip(self.groups, (self._made() @ np.asarray(probabilities, np.float32)).tolist()))

@@ -55,14 +55,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from ..scene import Source
-from .classify import PROBABILITY_STEP, ImageClassifier, labels
+from .classify import PROBABILITY_STEP, ClassGroups, ImageClassifier, labels
 from .detect import Detection
+from .sources import paired_sources
 from .vocabulary import KINDS
 
 #: ImageNet-1k class indices (the model's order, data/models/imagenet_labels.txt) of each label the
@@ -75,6 +75,7 @@ PROPOSED_CLASSES: dict[str, tuple[int, ...]] = {
     "typewriter": (878,),  # typewriter keyboard
     "insect": (309, 311, 312, 316),  # bee, grasshopper, cricket, cicada
 }
+_GROUPS = ClassGroups(PROPOSED_CLASSES)
 #: A label is not proposed when a detection of any of these labels exists (its own, always).
 COVERED_BY: dict[str, tuple[str, ...]] = {"typewriter": ("keyboard",)}
 #: The least whole-picture mass a label is proposed at (see the module's docstring for how it was chosen).
@@ -115,19 +116,9 @@ class Proposal:
                 "halves": [round(p, 3) for p in self.halves]}
 
 
-@lru_cache(maxsize=1)
-def _mass_matrix() -> tuple[tuple[str, ...], np.ndarray]:
-    names = tuple(PROPOSED_CLASSES)
-    matrix = np.zeros((len(names), len(labels())), dtype=np.float32)
-    for k, name in enumerate(names):
-        matrix[k, list(PROPOSED_CLASSES[name])] = 1.0
-    return names, matrix
-
-
 def label_masses(probabilities: np.ndarray) -> dict[str, float]:
     """Each proposable label's mass: the summed probability [shape=(1000,)] of its :data:`PROPOSED_CLASSES`."""
-    names, matrix = _mass_matrix()
-    return dict(zip(names, (matrix @ np.asarray(probabilities, np.float32)).tolist()))
+    return _GROUPS.masses(probabilities)
 
 
 def candidates(probabilities: np.ndarray, detected: Sequence[str], *, threshold: float = THRESHOLD) -> list[str]:
@@ -200,11 +191,7 @@ def annotate_proposals(sources: Sequence[Source], proposals: Sequence[Proposal])
     source; a class that sounds unlike its label (:data:`CLASS_AUDIOSET`)
     puts its AudioSet classes ahead of the label's in ``sound.audioset``.
     """
-    by_box = {(p.detection.label, tuple(round(v, 1) for v in p.detection.box)): p for p in proposals}
-    for source in sources:
-        found = by_box.get((source.label, tuple(source.box or ())))
-        if found is None:
-            continue
+    for source, found in paired_sources(sources, ((p.detection, p) for p in proposals)):
         source.extra["proposed"] = found.to_json()
         hint = CLASS_AUDIOSET.get(found.imagenet_index)
         if hint:

@@ -44,15 +44,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from ..errors import ParameterError
 from ..scene import Source
-from .classify import ImageClassifier, labels
+from .classify import ClassGroups, ImageClassifier, labels
 from .detect import Detection
+from .sources import paired_sources
 
 
 def _span(first: int, last: int) -> tuple[int, ...]:
@@ -97,6 +97,8 @@ BIRD_AUDIOSET: dict[tuple[int, ...], tuple[str, ...]] = {
     (24,): ("Owl",),
 }
 
+_GROUPS = ClassGroups(IMAGENET_CLASSES)
+
 #: Context added on every side of the crop's square, as a fraction of the box's longer side.
 CONTEXT = 0.0
 #: A detection is relabelled when another label's mass exceeds its own by at least this.
@@ -132,19 +134,9 @@ class Evidence:
         return {k: v for k, v in out.items() if v is not None}
 
 
-@lru_cache(maxsize=1)
-def _mass_matrix() -> tuple[tuple[str, ...], np.ndarray]:
-    names = tuple(IMAGENET_CLASSES)
-    matrix = np.zeros((len(names), len(labels())), dtype=np.float32)
-    for k, name in enumerate(names):
-        matrix[k, list(IMAGENET_CLASSES[name])] = 1.0
-    return names, matrix
-
-
 def label_masses(probabilities: np.ndarray) -> dict[str, float]:
     """Each refinable label's mass: the summed probability [shape=(1000,)] of its :data:`IMAGENET_CLASSES`."""
-    names, matrix = _mass_matrix()
-    return dict(zip(names, (matrix @ np.asarray(probabilities, np.float32)).tolist()))
+    return _GROUPS.masses(probabilities)
 
 
 def decide(label: str, probabilities: np.ndarray, *, margin: float = RELABEL_MARGIN) -> Evidence:
@@ -224,11 +216,7 @@ def annotate_sources(sources: Sequence[Source], detections: Sequence[Detection],
     A dog's ``size`` and a bird's AudioSet classes join ``sound`` (the
     hints the sound stage reads), the bird's classes ahead of the label's.
     """
-    by_box = {(detections[i].label, tuple(round(v, 1) for v in detections[i].box)): e for i, e in evidence.items()}
-    for source in sources:
-        found = by_box.get((source.label, tuple(source.box or ())))
-        if found is None:
-            continue
+    for source, found in paired_sources(sources, ((detections[i], e) for i, e in evidence.items())):
         source.extra["refined"] = found.to_json()
         sound = dict(source.sound or {})
         if found.audioset:

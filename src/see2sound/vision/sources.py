@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -35,6 +37,7 @@ from .depth.priors import estimate_distance
 from .vocabulary import KINDS, is_sounding
 from . import pose
 
+T = TypeVar("T")
 DEFAULT_MAX_SOURCES = 6
 #: The nearest a source is placed, whatever the depth estimate says (the renderer's near field is 0.5 m).
 NEAREST_ESTIMATE_M = 0.1
@@ -172,7 +175,7 @@ def choose_sources(detections: list[Detection], camera: Camera, max_sources: int
             id=source_id(c.label, counts),
             label=c.label,
             confidence=round(c.confidence, 3),
-            box=[round(v, 1) for v in c.box],
+            box=list(_scene_box(c.box)),
             position=Position(round(c.azimuth_deg, 2), round(c.elevation_deg, 2), round(c.distance_m, 2),
                               extra={"distance_method": c.distance_method}),
             sound={"audioset": list(kind.audioset)} if kind.audioset else None,
@@ -182,6 +185,24 @@ def choose_sources(detections: list[Detection], camera: Camera, max_sources: int
         ))
     return sources
 
+
+
+def _scene_box(box) -> tuple[float, ...]:
+    """A box as a scene's source keeps it: pixels to 0.1."""
+    return tuple(round(v, 1) for v in box)
+
+
+def paired_sources(sources: Sequence[Source], found: Iterable[tuple[Detection, T]]) -> Iterator[tuple[Source, T]]:
+    """Each source with what ``found`` says of the detection it was made from (same label and box).
+
+    For stages that learn something about a detection (:mod:`.refine`,
+    :mod:`.propose`) and write it onto its source after :func:`choose_sources`.
+    """
+    by_box = {(det.label, _scene_box(det.box)): value for det, value in found}
+    for source in sources:
+        value = by_box.get((source.label, tuple(source.box or ())))
+        if value is not None:
+            yield source, value
 
 #: A source placed from a point alone, with no ground to go by, is put where its label's typical
 #: size would span this fraction of the picture's height.
