@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..vision.vocabulary import KINDS
+from ..vision.vocabulary import KINDS, is_sounding
 from .library import SYNONYMS, Entry, SoundLibrary, user_folders
 from .synth import MODELS
 
@@ -79,7 +79,7 @@ class Coverage:
 
 def sounding_labels() -> list[str]:
     """The labels a source may get a sound for: the vocabulary's sounding ones, then places and weather."""
-    return [label for label, kind in KINDS.items() if kind.sound is not None] + \
+    return [label for label in KINDS if is_sounding(label)] + \
         [label for label in SYNONYMS if label not in KINDS]
 
 

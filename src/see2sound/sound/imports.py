@@ -45,6 +45,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from ..errors import ParameterError, See2SoundError
+from ..userdirs import user_dir
 from .library import (
     AUDIO_SUFFIXES,
     FOLDER_INDEX,
@@ -62,8 +63,7 @@ INDEX_SCHEMA = "see2sound.sounds/1"
 
 def data_dir() -> Path:
     """see2sound's data folder: ``$XDG_DATA_HOME/see2sound``, default ``~/.local/share/see2sound``."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "see2sound"
+    return user_dir("data")
 
 
 def imports_dir() -> Path:

@@ -40,6 +40,7 @@ from pathlib import Path
 import soundfile as sf
 
 from ..vision.vocabulary import KINDS
+from ..userdirs import user_dir
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3")
 #: A library folder's walk visits at most this many entries ...
@@ -271,7 +272,7 @@ def _index_file(path: Path, rel: str, tagger) -> dict:
 
 
 def _cache_path(root: Path, cache_dir: Path | None) -> Path:
-    base = cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "see2sound" / "libraries"
+    base = cache_dir or user_dir("cache") / "libraries"
     digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
     return Path(base) / f"{root.name}-{digest}.json"
 
@@ -295,8 +296,7 @@ def _write_cache(path: Path, files: dict) -> None:
 
 
 def config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "see2sound" / "config.toml"
+    return user_dir("config") / "config.toml"
 
 
 def user_folders(folders: list[str] | tuple[str, ...] = ()) -> tuple[list[str], list[str]]:

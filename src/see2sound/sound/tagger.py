@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import os
 import zipfile
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import numpy as np
 from ..errors import MissingExtraError, See2SoundError
 from ..io.audio import resample
 from ..runtime import onnx_session
+from ..userdirs import user_dir
 
 RATE = 16000
 WINDOW, HOP, N_FFT = 400, 160, 512
@@ -116,8 +116,7 @@ class Tagger:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "see2sound" / "yamnet"
+    return user_dir("cache") / "yamnet"
 
 
 @functools.lru_cache(maxsize=1)
