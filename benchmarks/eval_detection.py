@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from see2sound.vision.detect.base import iou
+from see2sound.vision.detect.calibration import load_calibration
 from see2sound.vision.detect.ensemble import Ensemble
 from see2sound.vision.detect.movenet import MoveNet
 from see2sound.vision.detect.nanodet import NanoDetCOCO
@@ -39,6 +40,7 @@ PHOTOS = ROOT / "tests/data/photos"
 VOTE = "vote fusion, flip + tiles (ensemble-vote; the default before issue 14)"
 CALIBRATED = "calibrated: + MoveNet, one logistic model (ensemble, the default)"
 REFINED = "the default + animal labels refined by the classifier (what analyze does)"
+ALL_TILES = "calibrated, SSD and NanoDet also on 4 tiles (the default before issue 16; refitted the same way)"
 
 
 def compatible(a: str, b: str) -> bool:
@@ -98,6 +100,8 @@ def main() -> None:
         "vote fusion, whole frame only": Ensemble([ssd, nanodet], flip=False, tiles=False, fusion="wbf").detect,
         "vote fusion + flip": Ensemble([ssd, nanodet], tiles=False, fusion="wbf").detect,
         VOTE: Ensemble([ssd, nanodet], fusion="wbf").detect,
+        ALL_TILES: Ensemble([ssd, nanodet, default.members[2]], fusion="calibrated",
+                            calibration=load_calibration(ROOT / "benchmarks/calibration-all-tiles.json")).detect,
         CALIBRATED: default.detect,
         REFINED: refined,
     }

@@ -138,3 +138,30 @@ def test_every_person_at_least_5_percent_of_the_picture_high_is_found(name, phot
     found = [d.box for d in _default().detect(rgb) if d.label == "person"]
     for box in people:
         assert found and iou([box], found).max() >= 0.5, box
+
+
+class _Counting:
+    """A member that finds nothing and counts the pictures it is shown."""
+
+    labels = frozenset({"person"})
+
+    def __init__(self, name):
+        self.name, self.shapes = name, []
+
+    def detect(self, rgb):
+        self.shapes.append(rgb.shape[:2])
+        return []
+
+
+def test_members_run_on_the_tiles_their_calibration_was_fitted_with():
+    rgb = np.zeros((720, 960, 3), dtype=np.uint8)
+    for tiles in ((), ("ssd",), ("ssd", "nanodet")):
+        ssd, nanodet = _Counting("ssd"), _Counting("nanodet")
+        cal = Calibration.from_json({**Calibration(tiles=tiles).to_json()})  # through JSON, as shipped
+        Ensemble([ssd, nanodet], fusion="calibrated", calibration=cal).detect(rgb)
+        for member in (ssd, nanodet):
+            assert member.shapes[0] == (720, 960)  # the whole frame, always
+            tiled = member.shapes[1:]
+            assert len(tiled) == (4 if member.name in tiles else 0), (tiles, member.name)
+            assert all(shape == (450, 600) for shape in tiled)  # TILE_FRACTION of each side
+

@@ -120,7 +120,8 @@ class Calibration:
     """The fitted ``model``, its ``thresholds`` (label or group or "*" -> probability) and matching constants.
 
     ``fuse_iou``/``contain``: boxes join an object by IoU, or (a member not
-    yet in it) by intersection over the smaller box's area.
+    yet in it) by intersection over the smaller box's area. ``tiles``: the
+    members run on the tiles as well as the whole frame.
     """
 
     model: Logistic = field(default_factory=lambda: Logistic({}, 0.0))
@@ -128,6 +129,8 @@ class Calibration:
     fuse_iou: float = 0.55
     contain: float = 0.7
     about: str = ""
+    #: The members that ran on the tiles when the model was fitted (its ``tiles`` evidence means that).
+    tiles: tuple[str, ...] = ("ssd", "nanodet")
 
     def threshold(self, label: str) -> float:
         for key in (label, class_group(label), "*"):
@@ -137,13 +140,14 @@ class Calibration:
 
     def to_json(self) -> dict:
         return {"about": self.about, "fuse_iou": self.fuse_iou, "contain": self.contain,
-                "thresholds": self.thresholds, "bias": round(self.model.bias, 4),
+                "thresholds": self.thresholds, "tiles": list(self.tiles), "bias": round(self.model.bias, 4),
                 "weights": {k: round(v, 4) for k, v in self.model.weights.items()}}
 
     @classmethod
     def from_json(cls, data: dict) -> Calibration:
         return cls(model=Logistic(dict(data["weights"]), float(data["bias"])), thresholds=dict(data["thresholds"]),
-                   fuse_iou=data["fuse_iou"], contain=data["contain"], about=data.get("about", ""))
+                   fuse_iou=data["fuse_iou"], contain=data["contain"], about=data.get("about", ""),
+                   tiles=tuple(data.get("tiles", ("ssd", "nanodet"))))
 
 
 def load_calibration(path: str | Path | None = None) -> Calibration:

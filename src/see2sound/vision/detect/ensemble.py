@@ -30,6 +30,7 @@ object (IoU > 0.7) only the stronger survives.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,8 +109,9 @@ class Ensemble(Detector):
     threshold, from ``calibration``, default the shipped fit) or "wbf" (vote fraction
     against ``threshold``). ``flip``: add the mirror image as a view (None:
     for "wbf" only: under the calibrated fusion it found no object more on
-    the fit half, cross-validated, and cost a sixth of the time). ``member_tiles``: members run on the tiles too
-    (None: all but MoveNet, whose people are big enough for its whole frame).
+    the fit half, cross-validated, and cost a sixth of the time). ``member_tiles``: the members that also run
+    on the tiles (None: under the calibrated fusion, those its calibration was fitted with; under "wbf", all
+    but MoveNet, whose people are big enough for its whole frame).
     """
 
     name = "ensemble"
@@ -166,15 +168,25 @@ class Ensemble(Detector):
     def _tiles_for(self, member: Detector) -> bool:
         if self.member_tiles is not None:
             return member.name in self.member_tiles
+        if self.fusion == "calibrated":
+            return member.name in self.calibration.tiles
         return member.name != "movenet"
 
-    def observe(self, rgb: np.ndarray) -> tuple[list[Observation], dict[str, int]]:
-        """Every member's detections in every view, and each member's number of whole-frame views."""
+    def observe(self, rgb: np.ndarray, *, seconds: dict | None = None) -> tuple[list[Observation], dict[str, int]]:
+        """Every member's detections in every view, and each member's number of whole-frame views.
+
+        ``seconds``, if given, gathers the time each member spends, keyed (member, "whole" or "tiles").
+        """
         found: list[Observation] = []
         whole_views: dict[str, int] = {}
         for member in self.members:
             for view, (image, back, whole) in enumerate(self._views(rgb, self._tiles_for(member))):
-                for det in member.detect(image):
+                start = time.perf_counter()
+                detections = member.detect(image)
+                if seconds is not None:
+                    key = (member.name, "whole" if whole else "tiles")
+                    seconds[key] = seconds.get(key, 0.0) + time.perf_counter() - start
+                for det in detections:
                     det = back(det)
                     if det is not None:
                         found.append(Observation(det, member.name, view, whole))
