@@ -71,3 +71,57 @@ def test_long_renders_go_through_a_disk_buffer_with_the_same_result(tmp_path, mo
                  "--room", "small", "--preview", str(tmp_path / "disk-bin.wav"), "-q"]) == 0
     for a, b in (("mem.wav", "disk.wav"), ("mem-bin.wav", "disk-bin.wav")):
         np.testing.assert_allclose(sf.read(str(tmp_path / a))[0], sf.read(str(tmp_path / b))[0], atol=1e-6)
+
+
+# --- start-up: what a command and the API import before they need it ---------------------------------------
+
+#: Stacks that take a second or more to import, or load models: not needed to parse a command or to import the API.
+HEAVY = ("numpy", "scipy", "scipy.signal", "scipy.stats", "onnxruntime", "PIL", "h5py", "soundfile")
+
+LOADED = r"""
+import json, sys
+{code}
+print(json.dumps(sorted(m for m in sys.modules if m in {heavy!r} or m.startswith("see2sound"))))
+"""
+
+
+def _loaded_after(code: str) -> list[str]:
+    result = subprocess.run([sys.executable, "-c", LOADED.format(code=code, heavy=HEAVY)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return __import__("json").loads(result.stdout.splitlines()[-1])
+
+
+def test_import_see2sound_loads_no_numpy_scipy_or_models():
+    assert _loaded_after("import see2sound") == ["see2sound"]
+
+
+def test_help_and_version_load_only_the_parser():
+    for argv in (["--help"], ["render", "--help"], ["sounds", "fetch", "--help"], ["--version"]):
+        code = f"from see2sound.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass"
+        loaded = _loaded_after(code)
+        assert not set(loaded) & set(HEAVY), (argv, loaded)
+        assert not {"see2sound.pipeline", "see2sound.spatial", "see2sound.vision"} & set(loaded), (argv, loaded)
+
+
+def test_the_api_names_load_on_first_use_and_stay_what_they_were():
+    import see2sound
+    import see2sound.pipeline
+    import see2sound.registry
+
+    assert set(see2sound.__all__) <= set(dir(see2sound))
+    assert see2sound.PRESETS is see2sound.pipeline.PRESETS is see2sound.registry.PRESETS
+    assert see2sound.render is see2sound.pipeline.render and see2sound.Scene is see2sound.scene.Scene
+    assert see2sound.spatial.spatialize is see2sound.spatialize  # a subpackage is an attribute too
+    namespace: dict = {}
+    exec("from see2sound import *", namespace)
+    assert set(see2sound.__all__) <= set(namespace)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        see2sound.nothing  # noqa: B018
+
+
+def test_room_choices_written_in_the_parser_are_the_renderers():
+    from see2sound.cli.parser import ROOM_CHOICES
+    from see2sound.spatial.room import ROOM_CHOICES as RENDERER_ROOMS
+
+    assert ROOM_CHOICES == RENDERER_ROOMS

@@ -38,7 +38,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .io.audio import write_audio
-from .registry import create, release
+from .registry import PRESETS, create, release
 from .scene import MAX_DURATION_S, Scene
 from .sound import LibrarySounds, assign_sounds
 from .spatial import RenderOptions, RenderReport
@@ -52,16 +52,6 @@ MAX_SOURCES = 64
 IN_MEMORY_STEMS_BYTES = 256 * 1024 * 1024
 #: Called with a stage name ("analyse", "sounds", "render") and the fraction of it done.
 StageProgress = Callable[[str, float], None]
-
-PRESETS: dict[str, dict[str, Any]] = {
-    "offline": {"detector": "ensemble", "depth": "priors", "sound": "library", "renderer": "see2sound"},
-    "hub": {"detector": "sam-clip", "depth": "depth-anything-outdoor", "sound": "stable-audio-open",
-            "renderer": "see2sound"},
-    "paper": {"detector": "sam-clip", "depth": "depth-anything-relative", "sound": "stable-audio-open",
-              "renderer": "see2sound-original", "max_sources": 3},
-}
-"""Each preset's components by stage (and, for ``paper``, its cap of 3 sources)."""
-
 
 def _check_duration(value: float, parameter: str = "duration_s") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (

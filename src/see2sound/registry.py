@@ -16,6 +16,7 @@ studio show what is registered, built-in and from entry points alike.
 Contents
 --------
 KINDS            detectors, depth, sounds, renderers
+PRESETS          whole pipelines by name: offline, hub, paper
 Component        the optional ``prepare()`` / ``release()`` every component has
 register         add a factory under (kind, name); usable as a decorator
 create           make the component called ``name`` (an instance is returned as it is)
@@ -72,6 +73,17 @@ class _Entry:
         module, _, attribute = self.factory.partition(":")
         return getattr(importlib.import_module(module), attribute)
 
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "offline": {"detector": "ensemble", "depth": "priors", "sound": "library", "renderer": "see2sound"},
+    "hub": {"detector": "sam-clip", "depth": "depth-anything-outdoor", "sound": "stable-audio-open",
+            "renderer": "see2sound"},
+    "paper": {"detector": "sam-clip", "depth": "depth-anything-relative", "sound": "stable-audio-open",
+              "renderer": "see2sound-original", "max_sources": 3},
+}
+"""Each preset's components by stage (and, for ``paper``, its cap of 3 sources): whole pipelines by name
+(:meth:`see2sound.Pipeline.from_preset`). Kept here, beside the names, so the command line's
+``--preset`` choices need nothing heavier than this module."""
 
 #: Kinds whose components may also be named by a hub id or a folder of weights, and their factory.
 MODEL_FACTORIES = {

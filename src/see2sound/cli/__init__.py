@@ -21,17 +21,27 @@ import threading
 import traceback
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..errors import ParameterError, See2SoundError
 from ..formats import FORMATS
-from ..pipeline import PRESETS, AnalysisOptions, Pipeline, SoundOptions, is_video
-from ..scene import Scene
-from ..spatial import RenderOptions
+from ..registry import PRESETS
 from .parser import FLAGS, build_parser, level
+
+if TYPE_CHECKING:
+    from ..pipeline import AnalysisOptions, Pipeline
+    from ..scene import Scene
+    from ..spatial import RenderOptions
+
+# The library (numpy, scipy, the models) is imported by the command that runs, not here: parsing,
+# --help and --version need none of it.
 
 
 # --- from flags to the library's objects ---------------------------------------------------------
 
 def _render_options(args, fmt: str) -> RenderOptions:
+    from ..spatial import RenderOptions
+
     return RenderOptions(format=fmt, sample_rate=args.sample_rate, hrtf=args.hrtf, room=args.room,
                          loudness_lufs=level("--loudness", args.loudness),
                          true_peak_dbtp=level("--true-peak", args.true_peak),
@@ -39,12 +49,16 @@ def _render_options(args, fmt: str) -> RenderOptions:
 
 
 def _analysis_options(args) -> AnalysisOptions:
+    from ..pipeline import AnalysisOptions
+
     return AnalysisOptions(hfov_deg=args.hfov, projection=args.projection, max_sources=args.max_sources,
                            duration_s=args.duration, analysis_rate_hz=args.analysis_rate)
 
 
 def _pipeline(args, video: bool = False) -> Pipeline:
     """The Pipeline the flags ask for: a preset with any component named on the command line."""
+    from ..pipeline import Pipeline
+
     if args.models and args.preset and args.models != args.preset:
         raise See2SoundError("--models: give --preset or --models, not both")
     preset = args.preset or args.models or "offline"
@@ -115,6 +129,7 @@ def _notes(notes) -> None:
 
 def _render(args) -> None:
     from ..outputs import Targets, format_for, render_to_files
+    from ..pipeline import SoundOptions, is_video
 
     video = is_video(args.input)
     pipeline = _pipeline(args, video=video)
@@ -150,6 +165,7 @@ def _analyze(args) -> None:
 
 def _spatialize(args) -> None:
     from ..outputs import format_for, spatialize_to_files
+    from ..scene import Scene
 
     options = _render_options(args, format_for(args.output, args.format))
     scene = Scene.load(args.scene)
@@ -169,6 +185,7 @@ def _spatialize(args) -> None:
 def _eval(args) -> None:
     from ..eval import evaluate_file, format_table
     from ..io.files import atomic_output, refuse_overwriting_inputs
+    from ..scene import Scene
 
     if args.json is not None:
         if Path(args.json).suffix.lower() != ".json":

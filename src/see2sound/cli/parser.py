@@ -15,8 +15,11 @@ import math
 from .. import __version__
 from ..errors import See2SoundError
 from ..formats import FORMATS
-from ..pipeline import PRESETS
-from ..spatial.room import ROOM_CHOICES
+from ..registry import PRESETS
+
+#: ``--room``'s choices: :data:`see2sound.spatial.room.ROOM_CHOICES` (a test keeps them equal), written out here
+#: so that building the parser (``see2sound --help``) does not import the spatial stage and scipy.
+ROOM_CHOICES = ("auto", "none", "outdoor", "small", "medium", "large")
 
 #: Python parameter -> the flag that sets it.
 FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf", "room": "--room",

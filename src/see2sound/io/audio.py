@@ -6,6 +6,9 @@ read_mono         a sound file as a mono float32 signal at a given rate
 resample          band-limited sample-rate conversion
 write_audio       WAV (WAVE_FORMAT_EXTENSIBLE with the layout's channel mask)
                   or FLAC, written atomically and in chunks
+
+soundfile and scipy.signal are imported by the functions that use them: importing
+this module (the command line does) costs neither.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ import struct
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
-from scipy import signal
 
 from ..errors import ParameterError, See2SoundError
 from ..formats import get_format
@@ -42,6 +43,8 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """
     if rate_in == rate_out:
         return x
+    from scipy import signal
+
     g = math.gcd(int(rate_in), int(rate_out))
     up, down = int(rate_out) // g, int(rate_in) // g
     if up * down > 1_000_000:  # awkward ratio: go through the FFT instead
@@ -63,6 +66,8 @@ def _resample_blocks(x: np.ndarray, up: int, down: int) -> np.ndarray:
     same filter phases) and read ``pad`` samples beyond each end, more than the
     filter's half length, so each output sample sums the same products.
     """
+    from scipy import signal
+
     n_out = -(-len(x) * up // down)
     out = np.empty(n_out, dtype=x.dtype)
     half = 10 * max(up, down) // up + 2  # resample_poly's half filter length, in input samples
@@ -90,6 +95,8 @@ def read_mono(path: str | os.PathLike, sample_rate: int, *, max_duration_s: floa
     signal : np.ndarray [shape=(n,), dtype=float32]
     notes : list of str
     """
+    import soundfile as sf
+
     path = Path(path)
     notes: list[str] = []
     if not path.is_file():
@@ -157,6 +164,8 @@ def check_output_path(path: str | os.PathLike, parameter: str = "output") -> str
 def write_audio_to(tmp: Path, audio: np.ndarray, sample_rate: int, fmt: str, *, subtype: str,
                    suffix: str) -> None:
     """Write to ``tmp`` as the format that ``suffix`` names (no rename; see :func:`write_audio`)."""
+    import soundfile as sf
+
     suffix = check_output_path(f"x{suffix}")
     if subtype not in ("float", "pcm24"):
         raise See2SoundError(f"unknown sample format {subtype!r} (use float or pcm24)")

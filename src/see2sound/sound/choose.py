@@ -32,6 +32,7 @@ Contents
 LibrarySounds   the library as a SoundSource (the default)
 assign_sounds   the sound stage: every source and the ambience get their sound
 Choice, choose_sound, AMBIENCE_BEDS
+ambience_bed    a scene's bed: its models' loops (:mod:`.beds`, made once and kept) from the seed's offsets
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ import numpy as np
 from ..io.audio import read_mono, resample
 from ..registry import Component
 from ..scene import Ambience, AudioRef, Scene, Segment, Source
-from ..spatial.signals import active_gain
 from ..vision.vocabulary import KINDS
+from .beds import bed_loop
 from .fit import edge_fade, fit
 from .heard import agreement, bundled_table
 from .library import Entry, SoundLibrary, load_libraries
@@ -70,6 +71,11 @@ AMBIENCE_BEDS = {
     "water-shore": (("waves", -6.0), ("wind", -16.0)),
 }
 AMBIENCE_GAIN_DB = -10.0
+#: Seeds ``k * BED_FAMILY`` to ``k * BED_FAMILY + BED_FAMILY - 1`` share their beds' material
+#: (:func:`.beds.bed_loop`, made once and kept), each seed playing it from its own offset and mix.
+BED_FAMILY = 16
+#: Each model of a bed is mixed within this many dB of its level, by the seed.
+BED_MIX_DB = 1.0
 
 
 @dataclass(frozen=True)
@@ -310,6 +316,8 @@ SHOT_CROSSFADE_S = 0.5
 
 def segmented_bed(segments: list[Segment], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
     """One bed per shot, each faded in and out across the cuts."""
+    from ..spatial.signals import active_gain  # video only: the spatial stage is not loaded for it before
+
     n = max(1, int(round(duration_s * sample_rate)))
     mix = np.zeros(n, dtype=np.float32)
     for k, seg in enumerate(segments):
@@ -321,9 +329,21 @@ def segmented_bed(segments: list[Segment], duration_s: float, sample_rate: int, 
 
 
 def ambience_bed(kind: str, duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
-    """A mono bed for an ambience kind, mixed from procedural models at fixed relative levels."""
-    mix = np.zeros(max(1, int(round(duration_s * sample_rate))), dtype=np.float32)
+    """A mono bed for an ambience kind [shape=(n,), float32], mixed from procedural models.
+
+    Each model's material is a loop made once per length, rate and seed
+    family (:data:`BED_FAMILY`; :func:`.beds.bed_loop` keeps it in memory and
+    on disk); the seed plays each from its own offset, at its level in
+    :data:`AMBIENCE_BEDS` within :data:`BED_MIX_DB`. The same seed gives the
+    same samples.
+    """
+    n = max(1, int(round(duration_s * sample_rate)))
+    rng = _rng(seed, "ambience", kind)
+    mix = np.zeros(n, dtype=np.float32)
     for name, gain_db in AMBIENCE_BEDS[kind]:
-        x = synthesize(name, duration_s, sample_rate, int(_rng(seed, "ambience", name).integers(2 ** 31)))
-        mix += np.float32(10 ** (gain_db / 20)) * x[: len(mix)]
+        loop = bed_loop(name, n, sample_rate, seed // BED_FAMILY)
+        offset = int(rng.integers(n))
+        gain = np.float32(10 ** ((gain_db + rng.uniform(-BED_MIX_DB, BED_MIX_DB)) / 20))
+        mix[:n - offset] += gain * loop[offset:]
+        mix[n - offset:] += gain * loop[:offset]
     return edge_fade(mix, sample_rate).astype(np.float32)

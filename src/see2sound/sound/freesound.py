@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ParameterError, See2SoundError
-from ..vision.vocabulary import KINDS
 from .library import FOLDER_INDEX, MAX_FILE_SECONDS
 
 DEFAULT_URL = "https://freesound.org"
@@ -92,6 +91,8 @@ def default_labels() -> list[str]:
 
 
 def queries_for(label: str) -> tuple[str, ...]:
+    from ..vision.vocabulary import KINDS
+
     if label in QUERIES:
         return QUERIES[label]
     kind = KINDS.get(label)
@@ -102,6 +103,8 @@ def resolve_classes(names: list[str] | None) -> list[str]:
     """Labels from ``--classes``: vocabulary labels, place labels, or AudioSet class names (their labels)."""
     if not names:
         return default_labels()
+    from ..vision.vocabulary import KINDS
+
     known = default_labels()
     by_audioset = {}
     for label in known:
@@ -327,6 +330,8 @@ def _usable(result: dict, taken: set[str], license: str) -> bool:
 def _fetch(client: FreesoundClient, folder: Path, index: dict, labels: list[str], license: str,
            over_limit: Callable[[], bool], save: Callable[[], None], report: FetchReport, say) -> None:
     """The fetch loop: one search per label and query not yet done, one preview from it."""
+    from ..vision.vocabulary import KINDS
+
     taken = {str(m.get("freesound", {}).get("id")) for m in index["files"].values()}
     for label in labels:
         for query in queries_for(label):

@@ -28,6 +28,7 @@ Entry, SoundLibrary, load_libraries, read_folder_index
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -37,9 +38,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import soundfile as sf
-
-from ..vision.vocabulary import KINDS
 from ..userdirs import user_dir
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3")
@@ -90,8 +88,17 @@ SYNONYMS = {
     "traffic": ("traffic", "street", "road"),
     "insect": ("insect", "insects", "cricket", "crickets", "cicada"),
 }
-_WORD_TO_LABEL = {w: label for label, words in SYNONYMS.items() for w in words}
-_WORD_TO_LABEL.update({label: label for label in KINDS if " " not in label})
+
+
+@functools.cache
+def _word_to_label() -> dict[str, str]:
+    """Word -> label: :data:`SYNONYMS` and the vocabulary's one-word labels (made on first use: the vocabulary
+    lives in the vision package, which ``sounds import`` and ``sounds fetch`` need no more of)."""
+    from ..vision.vocabulary import KINDS
+
+    table = {w: label for label, words in SYNONYMS.items() for w in words}
+    table.update({label: label for label in KINDS if " " not in label})
+    return table
 
 
 @dataclass(frozen=True)
@@ -226,6 +233,8 @@ def _words(text: str) -> list[str]:
 
 
 def _index_file(path: Path, rel: str, tagger) -> dict:
+    import soundfile as sf
+
     try:
         info = sf.info(str(path))
     except Exception as exc:  # libsndfile raises several types for broken files
@@ -249,7 +258,8 @@ def _index_file(path: Path, rel: str, tagger) -> dict:
     except Exception:
         pass
     words = _words(text)
-    labels = sorted({_WORD_TO_LABEL[w] for w in words if w in _WORD_TO_LABEL})
+    word_to_label = _word_to_label()
+    labels = sorted({word_to_label[w] for w in words if w in word_to_label})
     audioset: list[str] = []
     heard: dict[str, float] = {}
     tagged = False

@@ -46,38 +46,61 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy import fft as sp_fft
-from scipy import signal
 
 Generator = Callable[[int, int, np.random.Generator], np.ndarray]
 
 
-
 # --- building blocks ----------------------------------------------------------
+# scipy.signal and scipy.fft are imported when a model first runs, not with this module (SPEC §5's
+# API imports quickly); ``from scipy.signal import f`` after the first time is a dictionary look-up.
+
+def _sosfilt(sos, x):
+    """``x`` [shape=(..., n)] through second-order sections, along the last axis."""
+    from scipy.signal import sosfilt
+
+    return sosfilt(sos, x, axis=-1)
+
+
+def _lfilter(b, a, x):
+    from scipy.signal import lfilter
+
+    return lfilter(b, a, x)
+
 
 @functools.lru_cache(maxsize=512)
 def _butter(order, corners, kind, sr):
     """A Butterworth design as second-order sections, cached: models reuse the same few many times."""
-    return signal.butter(order, corners, kind, fs=sr, output="sos")
+    from scipy.signal import butter
+
+    return butter(order, corners, kind, fs=sr, output="sos")
+
+
+@functools.lru_cache(maxsize=512)
+def _peak(freq, q, sr):
+    """A second-order peaking resonator's (b, a), cached like :func:`_butter`."""
+    from scipy.signal import iirpeak
+
+    return iirpeak(freq, q, fs=sr)
 
 
 def _bp(x, lo, hi, sr, order=2):
-    return signal.sosfilt(_butter(order, (float(lo), float(min(hi, 0.45 * sr))), "bandpass", sr), x)
+    """Band-pass along the last axis: ``x`` may hold one signal or a batch of them [shape=(k, n)]."""
+    return _sosfilt(_butter(order, (float(lo), float(min(hi, 0.45 * sr))), "bandpass", sr), x)
 
 
 def _lp(x, fc, sr, order=2):
-    return signal.sosfilt(_butter(order, float(min(fc, 0.45 * sr)), "lowpass", sr), x)
+    return _sosfilt(_butter(order, float(min(fc, 0.45 * sr)), "lowpass", sr), x)
 
 
 def _hp(x, fc, sr, order=2):
-    return signal.sosfilt(_butter(order, float(fc), "highpass", sr), x)
+    return _sosfilt(_butter(order, float(fc), "highpass", sr), x)
 
 
 def _pink(n, rng):
     """1/f noise by filtering white noise (Kellet's coefficients)."""
     b = [0.049922035, -0.095993537, 0.050612699, -0.004408786]
     a = [1, -2.494956002, 2.017265875, -0.522189400]
-    return signal.lfilter(b, a, rng.standard_normal(n)) * 4.0
+    return _lfilter(b, a, rng.standard_normal(n)) * 4.0
 
 
 def _brown(n, rng):
@@ -107,6 +130,45 @@ def _place(out, burst, at, gain=1.0):
         out[at:end] += gain * burst[: end - at]
 
 
+def _place_all(n, bursts, at, gains=None):
+    """Bursts [shape=(k, m)] added at samples ``at`` [shape=(k,)] times ``gains``, cut at ``n`` [shape=(n,)].
+
+    The same samples as :func:`_place` called for each burst in order on
+    zeros (each sample sums its bursts in that order), in one pass: events
+    are many (rain has 400 drops a second), and a call each cost more than
+    the drop.
+    """
+    bursts = np.asarray(bursts, dtype=np.float64)
+    if len(bursts) == 0:
+        return np.zeros(n)
+    values = bursts if gains is None else np.asarray(gains, dtype=np.float64)[:, None] * bursts
+    index = np.asarray(at, dtype=np.int64)[:, None] + np.arange(bursts.shape[1])
+    keep = index < n
+    return np.bincount(index[keep], weights=values[keep], minlength=n)
+
+
+def _noises(rng, count, m, *then):
+    """``count`` rows of white noise [shape=(count, m)], drawn in the order a loop of :func:`_burst` calls
+    draws them: each row, then one draw of each of ``then`` (functions of ``rng``), whose results come back
+    as arrays [shape=(count,)] after the rows. Keeps a model's samples when its events are made at once."""
+    rows = np.empty((count, m))
+    drawn = np.empty((len(then), count))
+    for i in range(count):
+        rng.standard_normal(out=rows[i])
+        for j, draw in enumerate(then):
+            drawn[j, i] = draw(rng)
+    return (rows, *drawn)
+
+
+def _bursts(noise, lo, hi, sr, decay_s):
+    """Band-passed noise bursts [shape=(k, m)], each decaying with its own ``decay_s`` (a number or [shape=(k,)])."""
+    if len(noise) == 0:
+        return noise
+    m = noise.shape[-1]
+    env = np.exp(-np.arange(m) / (np.asarray(decay_s, dtype=np.float64)[..., None] * sr))
+    return _bp(noise, lo, hi, sr) * env
+
+
 def _burst(sr, rng, dur_s, lo, hi, decay_s):
     m = max(2, int(dur_s * sr))
     env = np.exp(-np.arange(m) / (decay_s * sr))
@@ -125,8 +187,8 @@ def _pulse_train(n, sr, freq_hz, jitter=0.0, rng=None):
 
 
 def _resonate(x, freq, q, sr):
-    b, a = signal.iirpeak(min(freq, 0.45 * sr), q, fs=sr)
-    return signal.lfilter(b, a, x)
+    b, a = _peak(float(min(freq, 0.45 * sr)), float(q), sr)
+    return _lfilter(b, a, x)
 
 
 def _tone(n, sr, freq, phase=0.0):
@@ -158,12 +220,16 @@ def _stft(x, size=_SIZE, hop=_HOP):
     pad = np.concatenate([np.zeros(size), x, np.zeros(size)])
     count = (len(pad) - size) // hop + 1
     frames = np.lib.stride_tricks.sliding_window_view(pad, size)[::hop][:count]
-    return sp_fft.rfft(frames * _hann(size), axis=1)
+    from scipy import fft
+
+    return fft.rfft(frames * _hann(size), axis=1)
 
 
 def _istft(spec, n, size=_SIZE, hop=_HOP):
+    from scipy import fft
+
     window = _hann(size)
-    chunks = (sp_fft.irfft(spec, size, axis=1) * window).reshape(len(spec), size // hop, hop)
+    chunks = (fft.irfft(spec, size, axis=1) * window).reshape(len(spec), size // hop, hop)
     out = np.zeros((len(spec) + size // hop, hop))
     for c in range(size // hop):
         out[c:c + len(spec)] += chunks[:, c]
@@ -405,7 +471,7 @@ def _engine(n, sr, rng, *, rpm, cylinders, exhaust_hz, diesel, tyres):
     rpm_curve = rpm * _wander(n, sr, rng, 0.3, 0.15)
     firing = rpm_curve / 60.0 * cylinders / 2.0
     pulses = _pulse_train(n, sr, firing, jitter=0.05, rng=rng)
-    excitation = signal.lfilter([1.0], [1.0, -0.97], pulses)  # each firing a decaying pressure pulse
+    excitation = _lfilter([1.0], [1.0, -0.97], pulses)  # each firing a decaying pressure pulse
     if diesel:
         excitation += 0.6 * _hp(pulses, 800, sr) * rng.uniform(0.5, 1.0, n)  # injector knock
     body = _resonate(excitation, exhaust_hz, 2.0, sr) + 0.5 * _resonate(excitation, 2.3 * exhaust_hz, 3.0, sr)
@@ -434,7 +500,7 @@ def motorcycle_engine(n, sr, rng):
     rev = rpm / 60.0
     pulses = _pulse_train(n, sr, rev, jitter=0.03, rng=rng)
     pulses += np.roll(pulses, int(0.3 / (rev.mean() * 2) * sr))
-    excitation = signal.lfilter([1.0], [1.0, -0.985], pulses)
+    excitation = _lfilter([1.0], [1.0, -0.985], pulses)
     body = _resonate(excitation, 160, 1.5, sr) + 0.6 * _resonate(excitation, 420, 2.0, sr)
     return body + 0.15 * _lp(rng.standard_normal(n), 2000, sr) * _wander(n, sr, rng, 0.5, 0.4)
 
@@ -444,11 +510,12 @@ def train(n, sr, rng):
     rumble = _lp(_brown(n, rng), 200, sr) * 4.0
     out = (rolling + rumble) * _wander(n, sr, rng, 0.1, 0.15)
     period = rng.uniform(0.9, 1.3)
-    t = 0.2
+    at, t = [], 0.2
     while t * sr < n:
-        for offset in (0.0, 0.11, 0.55, 0.66):  # two bogies, two axles each
-            _place(out, _burst(sr, rng, 0.05, 150, 1500, 0.012) * 1.5, int((t + offset) * sr))
+        at += [int((t + offset) * sr) for offset in (0.0, 0.11, 0.55, 0.66)]  # two bogies, two axles each
         t += period
+    clacks, = _noises(rng, len(at), max(2, int(0.05 * sr)))
+    out += _place_all(n, _bursts(clacks, 150, 1500, sr, 0.012) * 1.5, at)  # clacks never overlap
     squeal = 0.03 * _tone(n, sr, 2800 * _wander(n, sr, rng, 0.5, 0.03)) * _wander(n, sr, rng, 0.3, 1.0).clip(0)
     return out + squeal
 
@@ -463,7 +530,7 @@ def jet_aircraft(n, sr, rng):
 
 def propeller_aircraft(n, sr, rng):
     blade = 2 * 2400 / 60.0 * _wander(n, sr, rng, 0.2, 0.05)  # two blades at 2400 rpm
-    buzz = signal.lfilter([1.0], [1.0, -0.9], _pulse_train(n, sr, blade))
+    buzz = _lfilter([1.0], [1.0, -0.9], _pulse_train(n, sr, blade))
     buzz = _lp(buzz, 1200, sr)
     return buzz + 0.4 * _lp(_pink(n, rng), 1500, sr)
 
@@ -478,7 +545,7 @@ def helicopter(n, sr, rng):
     swell = 0.35 + np.exp(-((x - centre) / 0.6) ** 2)
     doppler = 1.0 - 0.04 * np.tanh((x - centre) / 0.3)
     blade_hz = rng.uniform(15, 25) * doppler
-    slaps = signal.lfilter([1.0], [1.0, -0.9], _pulse_train(n, sr, blade_hz, jitter=0.02, rng=rng))
+    slaps = _lfilter([1.0], [1.0, -0.9], _pulse_train(n, sr, blade_hz, jitter=0.02, rng=rng))
     slaps = _lp(slaps, 1000, sr)
     phase = np.cumsum(blade_hz / sr) % 1.0
     rotor = _bp(_pink(n, rng), 80, 2500, sr) * (0.3 + np.exp(-phase / 0.12))
@@ -489,9 +556,9 @@ def helicopter(n, sr, rng):
 
 def motorboat(n, sr, rng):
     engine = _engine(n, sr, rng, rpm=4500, cylinders=2, exhaust_hz=180, diesel=False, tyres=False)
-    slap = np.zeros(n)
-    for at in _events(n, sr, rng, 3.0):
-        _place(slap, _burst(sr, rng, 0.15, 200, 2500, 0.05), at, rng.uniform(0.5, 1.5))
+    at = _events(n, sr, rng, 3.0)
+    noise, gains = _noises(rng, len(at), max(2, int(0.15 * sr)), lambda r: r.uniform(0.5, 1.5))
+    slap = _place_all(n, _bursts(noise, 200, 2500, sr, 0.05), at, gains)
     return engine + 0.8 * slap + 0.3 * _bp(_pink(n, rng), 400, 4000, sr)
 
 
@@ -564,9 +631,7 @@ def typing(n, sr, rng):
             gains += [rng.uniform(0.6, 1.0), 0.3 * rng.uniform(0.6, 1.0)]
             t += rng.lognormal(np.log(0.15), 0.35)
         t += rng.uniform(0.3, 1.0)
-    out = np.zeros(n)
-    for at, gain, k in zip(times, gains, rng.integers(16, size=len(times))):
-        _place(out, keys[k], int(at * sr), gain)
+    out = _place_all(n, keys[rng.integers(16, size=len(times))], (np.asarray(times) * sr).astype(np.int64), gains)
     return out + 1e-3 * np.abs(out).max() * _bp(rng.standard_normal(n), 100, 3000, sr)
 
 
@@ -621,10 +686,9 @@ def waves(n, sr, rng):
 def rain(n, sr, rng):
     # Many small drops (a dense patter) over a broadband hiss.
     hiss = _bp(_pink(n, rng), 800, 12000, sr) * 1.0
-    drops = np.zeros(n)
-    for at in _events(n, sr, rng, 400.0):
-        _place(drops, _burst(sr, rng, 0.006, 3000, 12000, 0.0015), at, rng.uniform(0.1, 0.5))
-    return hiss + drops
+    at = _events(n, sr, rng, 400.0)
+    noise, gains = _noises(rng, len(at), max(2, int(0.006 * sr)), lambda r: r.uniform(0.1, 0.5))
+    return hiss + _place_all(n, _bursts(noise, 3000, 12000, sr, 0.0015), at, gains)
 
 def wind(n, sr, rng):
     # Gusts: the wind speed wanders log-normally, smoothed (~0.5 gusts a second). The rush of air
@@ -644,11 +708,16 @@ def wind(n, sr, rng):
 def fire(n, sr, rng):
     # A log fire: soft low roar and bright crackles, pops in clusters.
     roar = _lp(_brown(n, rng), 300, sr) * 2.0 * _wander(n, sr, rng, 1.0, 0.4)
-    crackle = np.zeros(n)
+    m = max(2, int(0.006 * sr))
+    times, decays, noise, gains = [], [], [], []
     for at in _events(n, sr, rng, 6.0):
         for _ in range(int(rng.integers(1, 6))):
             at += int(rng.exponential(0.02) * sr)
-            _place(crackle, _burst(sr, rng, 0.006, 1000, 8000, rng.uniform(0.0005, 0.002)), at, rng.pareto(1.5) + 0.5)
+            times.append(at)
+            decays.append(rng.uniform(0.0005, 0.002))
+            noise.append(rng.standard_normal(m))
+            gains.append(rng.pareto(1.5) + 0.5)
+    crackle = _place_all(n, _bursts(np.reshape(noise, (-1, m)), 1000, 8000, sr, decays), times, gains)
     hiss = 0.08 * _hp(_pink(n, rng), 3000, sr) * _wander(n, sr, rng, 2.0, 0.5)
     return roar + crackle + hiss
 
@@ -692,12 +761,17 @@ def footsteps(n, sr, rng):
     t = rng.uniform(0.0, 0.3)
     m = int(0.12 * sr)
     attack = np.minimum(1.0, np.arange(m) / (0.004 * sr))
+    noise, at, gains = [], [], []  # per step: heel, then sole (the order the samples are summed in)
     while t * sr < n:
-        heel = _bp(rng.standard_normal(m), 80, 900, sr) * attack * np.exp(-np.arange(m) / (0.025 * sr))
-        sole = _bp(rng.standard_normal(m), 400, 3000, sr) * np.hanning(m) * 0.25
-        _place(out, heel, int(t * sr), rng.uniform(0.8, 1.1))
-        _place(out, sole, int((t + 0.04) * sr), rng.uniform(0.6, 1.0))
+        noise += [rng.standard_normal(m), rng.standard_normal(m)]
+        at += [int(t * sr), int((t + 0.04) * sr)]
+        gains += [rng.uniform(0.8, 1.1), rng.uniform(0.6, 1.0)]
         t += step * rng.uniform(0.95, 1.05)
+    if at:
+        noise = np.reshape(noise, (-1, 2, m))
+        heels = _bp(noise[:, 0], 80, 900, sr) * attack * np.exp(-np.arange(m) / (0.025 * sr))
+        soles = _bp(noise[:, 1], 400, 3000, sr) * np.hanning(m) * 0.25
+        out = _place_all(n, np.stack([heels, soles], axis=1).reshape(-1, m), at, gains)
     return out + 5e-3 * _bp(rng.standard_normal(n), 100, 4000, sr)
 
 
@@ -725,7 +799,9 @@ def crowd(n, sr, rng):
     out, air = _speak(talkers, n, sr, rng)
     tail = int(0.8 * SPEECH_RATE)
     room = _lp(rng.standard_normal(tail) * np.exp(-6.9 * np.arange(tail) / tail), 3000, SPEECH_RATE)
-    wet = signal.fftconvolve(out, room)[:m]
+    from scipy.signal import fftconvolve
+
+    wet = fftconvolve(out, room)[:m]
     return _from_speech_rate(out + 0.7 * wet * out.std() / (wet.std() + 1e-12), n, sr, air, rng)
 
 
@@ -810,12 +886,13 @@ def applause(n, sr, rng):
     level = np.minimum(1.0, x / 0.08)
     for group in range(8):  # hands alike enough to share a resonance
         centre = rng.uniform(700, 2500)
-        envelope = np.zeros(n)
+        times, gains = [], []
         for _ in range(5):
             rate = rng.uniform(3.0, 6.0)
-            times = np.cumsum(rng.normal(1.0 / rate, 0.08 / rate, int(n / sr * rate) + 2)) + rng.uniform(0, 1 / rate)
-            envelope += _impulses(n, times, rng.uniform(0.5, 1.0, len(times)), sr)
-        envelope = signal.lfilter([1.0], [1.0, -np.exp(-1.0 / (0.004 * sr))], envelope)
+            times.append(np.cumsum(rng.normal(1.0 / rate, 0.08 / rate, int(n / sr * rate) + 2)) + rng.uniform(0, 1 / rate))
+            gains.append(rng.uniform(0.5, 1.0, len(times[-1])))
+        envelope = _impulses(n, np.concatenate(times), np.concatenate(gains), sr)
+        envelope = _lfilter([1.0], [1.0, -np.exp(-1.0 / (0.004 * sr))], envelope)
         out += _bp(rng.standard_normal(n) * envelope, centre / 1.8, centre * 1.8, sr)
     return out * level
 

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 
 import numpy as np
-from scipy import ndimage
 
 from .classify import ClassGroups, shared_classifier
 
@@ -140,6 +139,8 @@ CLASSIFIER_WEIGHT = 6.15
 
 def describe(rgb: np.ndarray) -> dict[str, float]:
     """The measurements above for an RGB uint8 picture [shape=(h, w, 3)]."""
+    from scipy import ndimage  # here, not at the top: importing see2sound.vision stays quick
+
     step = max(1, max(rgb.shape[:2]) // 160)
     img = rgb[::step, ::step].astype(np.float64) / 255.0
     r, g, b = img[..., 0], img[..., 1], img[..., 2]
