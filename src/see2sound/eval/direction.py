@@ -29,9 +29,11 @@ Per format:
 
 A mixture of several sources is handled through the peaks; sources closer
 than ``MIN_SEPARATION_DEG`` or much quieter than the rest merge or vanish,
-which the F-score then counts. For exact per-source numbers, render each
-source alone and evaluate those files (``see2sound eval`` scores the mixture
-only).
+which the F-score then counts. Matching by angle alone cannot see two
+sources swapped or a mirrored field (the peaks are still where sources
+are): with the scene's stems, :mod:`.informed` measures each source from
+its own share of the file, and ``see2sound eval`` reports that as each
+source's error, this matching as the position-only figure.
 
 Contents
 --------
@@ -102,22 +104,32 @@ def foa_bins(foa: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]
 
 
 class LateralMap:
-    """Interaural cues against lateral angle, measured on an HRTF's frontal horizontal plane.
+    """Interaural cues against lateral angle, measured on an HRTF (by default its frontal horizontal plane).
 
     Tables are made at the analysis's own frequency grid, so a bin is compared
     with exactly what the HRTF does at that frequency: the interaural phase
     difference of each low bin, and the vector of band level differences.
+    ``directions`` ((azimuth, elevation) pairs in degrees) measures other
+    directions; ``angles`` is then each one's lateral angle, asin(y), and
+    several directions share one (a cone of confusion).
     """
 
-    def __init__(self, hrtf: HRTF, sample_rate: int):
-        self.angles = np.arange(-90.0, 90.5, 1.0)
+    def __init__(self, hrtf: HRTF, sample_rate: int, directions: np.ndarray | None = None):
+        if directions is None:
+            self.angles = np.arange(-90.0, 90.5, 1.0)
+            directions = np.column_stack([self.angles, np.zeros(len(self.angles))])
+        else:
+            directions = np.asarray(directions, dtype=np.float64).reshape(-1, 2)
+            y = to_unit_vector(directions[:, 0], directions[:, 1])[:, 1]
+            self.angles = np.degrees(np.arcsin(np.clip(y, -1.0, 1.0)))
         freqs = np.fft.rfftfreq(N_FFT, 1.0 / sample_rate)
         self.low = (freqs >= ITD_BAND_HZ[0]) & (freqs <= ITD_BAND_HZ[1])
         self.band_edges = np.geomspace(ILD_BAND_HZ[0], min(ILD_BAND_HZ[1], 0.45 * sample_rate), 9)
         self.bands = [(freqs >= lo) & (freqs < hi) for lo, hi in zip(self.band_edges[:-1], self.band_edges[1:])]
-        spectra = np.array([np.fft.rfft(hrtf.hrir(a, 0.0), N_FFT * 4, axis=-1)[:, ::4] for a in self.angles])
+        spectra = np.array([np.fft.rfft(hrtf.hrir(az, el), N_FFT * 4, axis=-1)[:, ::4] for az, el in directions])
         self.ipd = np.angle(spectra[:, 0, self.low] * np.conj(spectra[:, 1, self.low]))  # (angles, low bins)
         power = np.abs(spectra) ** 2
+        self.ear_power = power  # (angles, ears, bins): each ear's power response at the analysis's frequencies
         self.ild = np.array([[10 * np.log10(power[i, 0, band].sum() / max(power[i, 1, band].sum(), 1e-20))
                               for band in self.bands] for i in range(len(self.angles))])  # (angles, bands)
 

@@ -3,13 +3,25 @@
 ``evaluate(audio_path, scene)`` returns the report of SPEC §4:
 ``{"sources": [{"id", "doa_error_deg", ...}], "summary": {...}}``.
 
-- **Direction** (:mod:`.direction`): each source's intended direction is its
-  ``position``, or for a moving source the mean of its trajectory over the
-  scene; the estimate's peaks are matched to the sources; ``doa_error_deg`` is
-  the angular error (FOA), the lateral-angle error (binaural) or the azimuth
-  error (loudspeakers), NaN (``null`` in JSON) when nothing matched.
-- **F-score** within 20 deg (DCASE style) and, for FOA, the energy map's CC
-  and AUC-Judd.
+- **Direction, per source** (:mod:`.informed`): with the scene's stems each
+  source is measured from its own share of the file, per 1 s segment and
+  along its path; ``doa_error_deg`` is the energy-weighted mean of its
+  segments' errors (angle for FOA, lateral angle for binaural, azimuth for
+  loudspeakers), ``estimated`` its weighted mean direction, ``segments``
+  lists ``{t0_s, t1_s, intended, estimated, error_deg, weight, share}``,
+  and ``method`` says ``"informed"``.
+- **Direction, position only** (:mod:`.direction`): the file's direction
+  peaks matched to the sources' positions (a moving source's mean over the
+  scene) by angle alone: ``matched_error_deg`` (null where no peak was
+  matched) and ``matched_estimate``. It cannot see two sources swapped, but
+  needs no stems: where a stem cannot be read, ``doa_error_deg`` is this
+  figure, ``method`` says ``"matched"`` and ``note`` why. A muted source is
+  not heard: its ``doa_error_deg`` is null, ``method`` ``"not heard"``.
+  The summary's ``mean_doa_error_deg`` and ``median_doa_error_deg`` are over
+  ``doa_error_deg``; ``mean_matched_error_deg`` and
+  ``median_matched_error_deg`` over ``matched_error_deg``.
+- **F-score** within 20 deg (DCASE style, on the matched peaks) and, for
+  FOA, the energy map's CC and AUC-Judd.
 - **Sound**: with the optional tagger installed and the scene's stems
   readable, each stem's top-5 AudioSet classes against ``sound.audioset``
   (``tag_hit``).
@@ -36,7 +48,8 @@ from ..spatial import loudness
 from ..spatial.geometry import Path as SourcePath
 from ..spatial.geometry import to_spherical
 from ..spatial.hrtf import HRTF
-from . import direction
+from . import direction, informed
+
 
 def infer_format(path: str | os.PathLike, channels: int, given: str | None) -> str:
     """The format of a file: ``given`` (checked against its channels), else from its channels and name."""
@@ -99,9 +112,46 @@ def _tags(scene: Scene, sample_rate: int) -> dict[str, dict]:
     return out
 
 
+def _angles(kind: str, value) -> dict:
+    """A direction in the measure's terms, as the report writes it."""
+    if kind == "sphere":
+        az, el = to_spherical(np.asarray(value))
+        return {"azimuth_deg": round(float(az), 2), "elevation_deg": round(float(el), 2)}
+    return {"lateral_deg" if kind == "lateral" else "azimuth_deg": round(float(value), 2)}
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(float(value), 2)
+
+
+def _informed_entry(measured: informed.SourceDirection, kind: str) -> dict:
+    entry = {"doa_error_deg": _rounded(measured.error_deg), "method": "informed"}
+    if measured.alike:
+        entry["note"] = (f"plays the same sound as {', '.join(measured.alike)}: not told apart, "
+                         "each is measured at their common direction")
+    if measured.estimated is not None:
+        entry["estimated"] = _angles(kind, measured.estimated)
+    entry["segments"] = [
+        {"t0_s": round(seg.t0_s, 3), "t1_s": round(seg.t1_s, 3), "intended": _angles(kind, seg.intended),
+         "estimated": None if seg.estimated is None else _angles(kind, seg.estimated),
+         "error_deg": _rounded(seg.error_deg), "weight": round(seg.weight, 4), "share": round(seg.share, 4)}
+        for seg in measured.segments]
+    return entry
+
+
+def _mean_median(values: list) -> tuple[float | None, float | None]:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return round(float(np.mean(values)), 2), round(float(np.median(values)), 2)
+
+
 def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = None,
-             hrtf: str | os.PathLike | None = None, tags: bool = True) -> dict:
-    """The evaluation report of a rendered file against its scene (see module docstring)."""
+             hrtf: str | os.PathLike | None = None, tags: bool = True, informed_direction: bool = True) -> dict:
+    """The evaluation report of a rendered file against its scene (see module docstring).
+
+    ``informed_direction=False`` scores direction by position-only matching alone (no stems read).
+    """
     audio_path = Path(audio_path)
     audio, rate = _load(audio_path)
     fmt = infer_format(audio_path, audio.shape[0], fmt)
@@ -114,37 +164,49 @@ def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = N
     err, which = direction.match(estimate, targets)
     goal = direction.intended(estimate.kind, targets)
     measure = {"sphere": "angle", "lateral": "lateral angle", "azimuth": "azimuth"}[estimate.kind]
+    if informed_direction:
+        found = informed.informed_directions(audio, rate, fmt, scene, hrtf=hrtf_set)
+    else:
+        found = informed.Informed(estimate.kind, {}, {s.id: "informed measure not asked for" for s in scene.sources})
     tag_info = _tags(scene, rate) if tags else {}
     sources = []
     for i, source in enumerate(scene.sources):
-        entry = {"id": source.id, "label": source.label,
-                 "doa_error_deg": None if math.isnan(err[i]) else round(float(err[i]), 2),
-                 "measure": measure}
-        if estimate.kind == "sphere":
-            az, el = to_spherical(targets[i])
-            entry["intended"] = {"azimuth_deg": round(float(az), 2), "elevation_deg": round(float(el), 2)}
-            if which[i] >= 0:
-                eaz, eel = to_spherical(estimate.peaks[which[i]])
-                entry["estimated"] = {"azimuth_deg": round(float(eaz), 2), "elevation_deg": round(float(eel), 2)}
+        matched = None if math.isnan(err[i]) else round(float(err[i]), 2)
+        peak = _angles(estimate.kind, estimate.peaks[which[i]]) if which[i] >= 0 else None
+        entry = {"id": source.id, "label": source.label, "doa_error_deg": matched, "method": "matched",
+                 "measure": measure,
+                 "intended": _angles(estimate.kind, targets[i] if estimate.kind == "sphere" else goal[i]),
+                 "matched_error_deg": matched}
+        if peak is not None:
+            entry["matched_estimate"] = peak
+        if source.id in found.sources:
+            entry.update(_informed_entry(found.sources[source.id], estimate.kind))
+        elif source.muted:
+            entry.update({"doa_error_deg": None, "method": "not heard", "note": "muted: not heard"})
         else:
-            key = "lateral_deg" if estimate.kind == "lateral" else "azimuth_deg"
-            entry["intended"] = {key: round(float(goal[i]), 2)}
-            if which[i] >= 0:
-                entry["estimated"] = {key: round(float(estimate.peaks[which[i]]), 2)}
+            entry.update({"estimated": peak} if peak is not None else {})
+            entry["note"] = f"position-only: {found.problems.get(source.id, 'no stem')}"
         entry.update(tag_info.get(source.id, {}))
         sources.append(entry)
-    matched = err[~np.isnan(err)]
+    methods = {e["method"] for e in sources if e["method"] != "not heard"}
+    mean, median = _mean_median([e["doa_error_deg"] for e in sources])
+    matched_mean, matched_median = _mean_median([e["matched_error_deg"] for e in sources])
     summary = {
         "format": fmt,
         "sample_rate": rate,
         "duration_s": round(audio.shape[1] / rate, 3),
         "measure": measure,
         "sources": len(scene.sources),
+        "direction_method": methods.pop() if len(methods) == 1 else ("mixed" if methods else "none"),
+        "mean_doa_error_deg": mean,
+        "median_doa_error_deg": median,
+        "mean_matched_error_deg": matched_mean,
+        "median_matched_error_deg": matched_median,
         "peaks_found": int(len(estimate.peaks)),
-        "mean_doa_error_deg": round(float(matched.mean()), 2) if len(matched) else None,
-        "median_doa_error_deg": round(float(np.median(matched)), 2) if len(matched) else None,
         **direction.fscore(estimate, targets),
     }
+    if found.sources:
+        summary.update({"segment_s": informed.SEGMENT_S, "lag_samples": found.lag_samples})
     if output.is_ambisonic:
         summary.update({k: round(v, 4) for k, v in direction.energy_map_scores(audio, targets).items()})
     summary.update(_level(audio, rate, fmt, hrtf_set))
@@ -155,10 +217,10 @@ def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = N
 
 def evaluate_file(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = None,
                   hrtf: str | os.PathLike | None = None, tags: bool = True, compare: str | os.PathLike | None = None,
-                  original_metrics: bool = False) -> dict:
+                  original_metrics: bool = False, informed_direction: bool = True) -> dict:
     """:func:`evaluate`, plus SEE-2-SOUND's similarity scores against ``compare`` when given
     (the original's variants with ``original_metrics``)."""
-    report = evaluate(audio_path, scene, fmt=fmt, hrtf=hrtf, tags=tags)
+    report = evaluate(audio_path, scene, fmt=fmt, hrtf=hrtf, tags=tags, informed_direction=informed_direction)
     if compare is not None:
         from ..io.audio import resample
         from . import similarity
@@ -189,18 +251,26 @@ def format_table(report: dict) -> str:
     """A plain-text table of a report, one line per source and a summary."""
     s = report["summary"]
     lines = [f"{report['file']}: {s['format']}, {s['duration_s']} s, error measured as {s['measure']}",
-             f"{'source':16s} {'intended':>10s} {'estimated':>10s} {'error':>8s}  tags"]
+             f"{'source':16s} {'intended':>10s} {'estimated':>10s} {'error':>8s} {'matched':>8s}  tags"]
+
+    def cell(value):
+        return "-" if value is None else f"{value:.1f}"
+
     for src in report["sources"]:
         intended = next(iter(src["intended"].values()))
         estimated = next(iter(src.get("estimated", {"": float("nan")}).values()))
-        error = src["doa_error_deg"]
+        how = {"informed": "", "matched": " (position only)", "not heard": " (muted)"}[src["method"]]
         tag = "" if "tag_hit" not in src else ("hit" if src["tag_hit"] else "miss") + f" ({src['tags'][0]})"
-        lines.append(f"{src['id']:16s} {intended:10.1f} {estimated:10.1f} "
-                     f"{'-' if error is None else f'{error:.1f}':>8s}  {tag}")
-    mean = s["mean_doa_error_deg"]
-    lines.append(f"mean error {'-' if mean is None else f'{mean:.1f} deg'}; F-score {s['f_score']:.2f} "
-                 f"within {s['threshold_deg']:.0f} deg ({s['true_positives']} hits, {s['false_positives']} "
-                 f"extra peaks, {s['false_negatives']} missed)")
+        lines.append(f"{src['id']:16s} {intended:10.1f} {estimated:10.1f} {cell(src['doa_error_deg']):>8s} "
+                     f"{cell(src['matched_error_deg']):>8s}  {tag}{how}".rstrip())
+    mean, matched = s["mean_doa_error_deg"], s["mean_matched_error_deg"]
+    how = {"informed": "each source from its own share of the file",
+           "matched": "peaks matched to positions", "mixed": "informed where the stems were read",
+           "none": "nothing heard"}[s["direction_method"]]
+    lines.append(f"mean error {'-' if mean is None else f'{mean:.1f} deg'} ({how}); "
+                 f"position-only matching {'-' if matched is None else f'{matched:.1f} deg'}")
+    lines.append(f"F-score {s['f_score']:.2f} within {s['threshold_deg']:.0f} deg ({s['true_positives']} hits, "
+                 f"{s['false_positives']} extra peaks, {s['false_negatives']} missed)")
     if "cc" in s:
         lines.append(f"energy map: CC {s['cc']:.3f}, AUC-Judd {s['auc_judd']:.3f}")
     loud = s["loudness_lufs"]
