@@ -15,9 +15,12 @@ Plain ``pytest`` runs the quick tier (pyproject.toml's addopts deselects slow, h
 browser); ``pytest -m ""`` runs every tier; scripts/test.sh sets everything up and does that.
 """
 
+import atexit
 import json
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,13 @@ import pytest
 HERE = Path(__file__).parent
 DATA = HERE / "data"
 FETCH = "scripts/fetch_test_photos.sh"
+
+# The tests never read or write the user's own see2sound folders (library config, caches, imported
+# sounds): each run gets fresh XDG folders, inherited by the processes the tests start.
+_USER_DIRS = tempfile.mkdtemp(prefix="see2sound-tests-home-")
+atexit.register(shutil.rmtree, _USER_DIRS, ignore_errors=True)
+for _variable in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    os.environ[_variable] = os.path.join(_USER_DIRS, _variable.split("_")[1].lower())
 
 
 def _missing_photos(names):
