@@ -60,3 +60,22 @@ def test_limiter_chunk_edges_are_seamless():
         loudness.CHUNK = saved
     np.testing.assert_allclose(whole, chunked, atol=1e-6)
     assert true_peak_dbtp(chunked) <= -1.0 + 1e-3
+
+
+@pytest.mark.parametrize("fmt", ["binaural", "foa"])
+def test_without_target_or_limiter_nothing_is_touched_or_measured(tmp_path, fmt):
+    from see2sound.spatial.renderer import master, render_dry
+
+    write_wav(tmp_path / "loud.wav", noise(2.0, level=0.9))
+    scene = Scene.from_dict(scene_dict([source("a", 30, distance=0.5, audio="loud.wav")], duration=2.0),
+                            base_dir=tmp_path)
+    options = RenderOptions(format=fmt, room="none", loudness_lufs=None, true_peak_dbtp=None)
+    dry, report = render_dry(scene, options)
+    assert np.max(np.abs(dry)) > 1.0  # over full scale, and left so
+    mastered = dry.copy()
+    master(mastered, options, report)
+    np.testing.assert_array_equal(mastered, dry)
+    assert report.loudness_lufs is None and report.true_peak_dbtp is None
+    assert report.gain_db == 0.0 and report.limiter_db == 0.0 and "nothing" in report.measured_on
+    audio, _ = render_scene(scene, options)
+    np.testing.assert_array_equal(audio, dry)

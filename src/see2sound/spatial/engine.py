@@ -10,8 +10,13 @@ levels glide instead of stepping.
 Filtering is overlap-save in the frequency domain: one real FFT per source
 and block, products summed over sources in the frequency domain, and one
 inverse FFT per output channel and block (two while anything moves: the
-crossfade is linear, so it is taken on the summed difference). Gains are
-applied as a batched matrix product per block.
+crossfade is linear, so it is taken on the summed difference). Filters given
+as a bank and its steering (:class:`~.filterbank.Steered`) are made and
+multiplied in by :func:`~.filterbank.accumulate` (one fused pass where numba
+is installed). Gains are applied as a batched matrix product per block.
+
+A moving source's filters or gains are evaluated for many blocks at once
+(:data:`CONTROL_WINDOW` block ends) and kept until the render passes them.
 
 Contents
 --------
@@ -29,28 +34,34 @@ import numpy as np
 import scipy.fft as sfft
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .filterbank import Steered, Steering, accumulate
 from .signals import Signal
 
 #: Times in samples [shape=(n,)] -> transfer functions [shape=(n, channels, bins)].
 FilterFn = Callable[[np.ndarray], np.ndarray]
 #: Times in samples [shape=(n,)] -> gains [shape=(n, channels)].
 GainFn = Callable[[np.ndarray], np.ndarray]
+#: A moving source's control values are evaluated for this many block ends at a time.
+CONTROL_WINDOW = 512
+#: Moving sources on one bank whose transfer functions are evaluated in one go (numpy: memory grows with it).
+STEERED_TOGETHER = 4
 
 
 @dataclass
 class VirtualSource:
     """A mono signal rendered through ``filters`` or ``gains`` (exactly one is set).
 
-    ``prefilter`` (with ``gains`` only) is a mono time-varying filter applied
-    before panning, e.g. air absorption: filtering once and panning after
-    costs the same for 2 channels or 8. ``still`` sources are evaluated once;
-    moving ones at every block end.
+    ``filters`` is a function of time or a :class:`~.filterbank.Steered`
+    bank. ``prefilter`` (with ``gains`` only) is a mono time-varying filter
+    applied before panning, e.g. air absorption: filtering once and panning
+    after costs the same for 2 channels or 8. ``still`` sources are evaluated
+    once; moving ones at every block end.
     """
 
     signal: Signal
-    filters: FilterFn | None = None
+    filters: FilterFn | Steered | None = None
     gains: GainFn | None = None
-    prefilter: FilterFn | None = None
+    prefilter: FilterFn | Steered | None = None
     still: bool = True
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -60,14 +71,38 @@ class VirtualSource:
         if self.prefilter is not None and self.gains is None:
             raise ValueError("prefilter goes with gains")
 
+    def function(self, kind: str = "main"):
+        return {"main": self.filters if self.filters is not None else self.gains, "pre": self.prefilter}[kind]
+
     def at(self, times: np.ndarray, kind: str = "main") -> np.ndarray:
-        fn = {"main": self.filters if self.filters is not None else self.gains, "pre": self.prefilter}[kind]
+        """Transfer functions or gains at ``times`` (a still source's at the first time, repeated)."""
+        fn = self.function(kind)
         if not self.still:
             return fn(times)
         if kind not in self._cache:
             self._cache[kind] = fn(times[:1])
         value = self._cache[kind]
         return np.broadcast_to(value, (len(times),) + value.shape[1:])
+
+    def at_blocks(self, first: int, count: int, block: int, kind: str = "main"):
+        """Filters, gains or a :class:`~.filterbank.Steering` at the ends of blocks first-1 .. first+count-2.
+
+        That is at sample times ``first * block`` .. ``(first + count - 1) * block``; a moving
+        source's are evaluated :data:`CONTROL_WINDOW` at a time and kept.
+        """
+        fn = self.function(kind)
+        if self.still:
+            return self.at(np.arange(first, first + count, dtype=np.float64) * block, kind)
+        window = self._cache.get(("window", kind))
+        if window is None or not (window[0] <= first and first + count <= window[0] + len(window[1])):
+            times = np.arange(first, first + max(count, CONTROL_WINDOW), dtype=np.float64) * block
+            window = (first, fn.steer(times) if isinstance(fn, Steered) else fn(times))
+            self._cache[("window", kind)] = window
+        lo, values = first - window[0], window[1]
+        if isinstance(values, Steering):
+            return Steering(values.index[lo:lo + count], values.weight[lo:lo + count], values.delay[lo:lo + count],
+                            None if values.distance_m is None else values.distance_m[lo:lo + count])
+        return values[lo:lo + count]
 
 
 class BlockEngine:
@@ -99,52 +134,77 @@ class BlockEngine:
     def render(self, sources: list[VirtualSource], first_block: int, n_blocks: int) -> np.ndarray:
         """Output [shape=(channels, n_blocks * block)] for blocks first_block.. ."""
         B, nb = self.block, n_blocks
-        t0 = first_block * B
-        # Filters/gains at the ends of blocks first_block-1 .. first_block+nb-1.
-        ends = np.arange(first_block, first_block + nb + 1, dtype=np.float64) * B
         out = np.zeros((nb, self.channels, B), dtype=np.float32)
         spectral = [s for s in sources if s.filters is not None]
         if spectral:
-            out += self._filter(spectral, t0, nb, ends, self.channels, "main")
+            out += self._filter(spectral, first_block, nb, "main")
         panned = [s for s in sources if s.gains is not None]
         if panned:
-            out += self._pan(panned, t0, nb, ends)
+            out += self._pan(panned, first_block, nb)
         return out.transpose(1, 0, 2).reshape(self.channels, nb * B)
 
-    def _filter(self, sources, t0, nb, ends, channels, kind):
-        """Overlap-save through per-block spectra, crossfaded: [shape=(nb, channels, block)]."""
+    def _filter(self, sources, first_block, nb, kind, separate=False):
+        """Overlap-save through per-block spectra, crossfaded: [shape=(nb, channels, block)].
+
+        With ``separate`` each (mono) source has an output channel of its own, in order.
+        """
         B, N = self.block, self.n_fft
-        y_now = np.zeros((nb, channels, self.bins), dtype=np.complex64)
-        y_diff = None
-        for src in sources:
+        t0 = first_block * B
+        shape = (nb, len(sources) if separate else self.channels, self.bins)
+        still_now = move_now = move_prev = None  # the sums over still and over moving sources
+        steered: dict[tuple, list] = {}  # moving sources on a bank, evaluated together
+        for i, src in enumerate(sources):
             x = src.signal.samples(t0 - self.history, t0 + nb * B)
             frames = sliding_window_view(x, N)[::B][:nb]
-            spectrum = sfft.rfft(frames, axis=-1, workers=-1)[:, None, :]
-            h = src.at(ends, kind)
-            y_now += spectrum * h[1:]
-            if not src.still:
-                if y_diff is None:
-                    y_diff = np.zeros_like(y_now)
-                y_diff += spectrum * (h[:-1] - h[1:])
-        out = sfft.irfft(y_now, N, axis=-1, workers=-1)[..., self.history:]
-        if y_diff is not None:
-            out += self.fade_out * sfft.irfft(y_diff, N, axis=-1, workers=-1)[..., self.history:]
+            spectrum = sfft.rfft(frames, axis=-1, workers=-1)
+            out = slice(i, i + 1) if separate else slice(None)
+            h = src.at_blocks(first_block, nb + 1, B, kind)
+            if src.still:
+                if still_now is None:
+                    still_now = np.zeros(shape, dtype=np.complex64)
+                still_now[:, out] += spectrum[:, None, :] * h[1:]
+                continue
+            if move_now is None:
+                move_now, move_prev = np.zeros(shape, dtype=np.complex64), np.zeros(shape, dtype=np.complex64)
+            if isinstance(h, Steering):
+                bank = src.function(kind).bank
+                group = steered.setdefault((id(bank), h.distance_m is None), [bank, [], [], []])
+                group[1].append(spectrum)
+                group[2].append(h)
+                group[3].append(i if separate else 0)
+            else:
+                move_now[:, out] += spectrum[:, None, :] * h[1:]
+                move_prev[:, out] += spectrum[:, None, :] * h[:-1]
+        for bank, spectra, steerings, first_channel in steered.values():
+            for lo in range(0, len(spectra), STEERED_TOGETHER):
+                part = slice(lo, lo + STEERED_TOGETHER)
+                accumulate(spectra[part], bank, steerings[part], move_now, move_prev, first_channel[part])
+        if move_now is None:
+            return sfft.irfft(still_now, N, axis=-1, workers=-1)[..., self.history:].astype(np.float32, copy=False)
+        move_prev -= move_now  # the crossfade's difference: previous filters minus these
+        if still_now is not None:
+            move_now += still_now
+        out = sfft.irfft(move_now, N, axis=-1, workers=-1)[..., self.history:]
+        out += self.fade_out * sfft.irfft(move_prev, N, axis=-1, workers=-1)[..., self.history:]
         return out.astype(np.float32, copy=False)
 
-    def _pan(self, sources, t0, nb, ends):
+    def _pan(self, sources, first_block, nb):
         B = self.block
+        t0 = first_block * B
         x = np.empty((nb, len(sources), B), dtype=np.float32)
+        filtered = [i for i, s in enumerate(sources) if s.prefilter is not None]
+        if filtered:
+            x[:, filtered] = self._filter([sources[i] for i in filtered], first_block, nb, "pre", separate=True)
         for i, src in enumerate(sources):
-            if src.prefilter is not None:
-                x[:, i] = self._filter([src], t0, nb, ends, 1, "pre")[:, 0]
-            else:
+            if src.prefilter is None:
                 x[:, i] = src.signal.samples(t0, t0 + nb * B).reshape(nb, B)
-        g = np.stack([s.at(ends) for s in sources], axis=-1).astype(np.float32)  # (nb+1, C, S)
+        g = np.stack([s.at_blocks(first_block, nb + 1, B) for s in sources], axis=-1).astype(np.float32)  # (nb+1, C, S)
         out = np.matmul(g[1:], x)
         moving = [i for i, s in enumerate(sources) if not s.still]
-        if moving:
-            dg = g[:-1, :, moving] - g[1:, :, moving]
-            out += self.fade_out * np.matmul(dg, x[:, moving])
+        if len(moving) == len(sources):
+            out += self.fade_out * np.matmul(g[:-1] - g[1:], x)
+        elif moving:
+            out += self.fade_out * np.matmul(g[:-1, :, moving] - g[1:, :, moving], x[:, moving])
         return out
 
 

@@ -5,12 +5,22 @@ the output rate and split into a minimum-phase filter and a pure delay per
 ear. Between measured directions both parts are interpolated with spherical
 barycentric weights over a triangulation of the measurement grid (the VBAP
 idea applied to HRTFs), which avoids the comb filtering of interpolating raw
-HRIRs whose onsets differ.
+HRIRs whose onsets differ. A lookup table over azimuth and elevation names
+the few triangles that may hold a direction.
+
+The minimum-phase part is interpolated in the frequency domain, between the
+grid's spectra, computed once per FFT size (:meth:`HRTF.bank`): the FFT is
+linear, so this equals interpolating the filters and transforming them. The
+block engine reads the bank through a :class:`~.filterbank.Steering`.
 
 The delay of each ear is fitted to the low-frequency (< 1.5 kHz) excess
 phase, so the interaural time difference that a listener (or GCC-PHAT) hears
 is the measured one. Where the grid leaves a pole uncovered (KEMAR stops at
 -40 deg elevation) a synthetic pole is added: the mean of the nearest ring.
+
+A prepared set is also kept on disk, in ``user_dir("cache") / "hrtf"``,
+keyed by the SOFA file's SHA-256, the sample rate and :data:`CACHE_FORMAT`;
+an entry that cannot be read is ignored and written again.
 
 Conventions: SOFA's spherical ``SourcePosition`` is (azimuth CCW, elevation,
 radius), the same as SPEC §1. Ears are ordered left, right.
@@ -18,24 +28,28 @@ radius), the same as SPEC §1. Ears are ordered left, right.
 Contents
 --------
 HRTF              a prepared HRIR set; ``HRTF.load(path, sample_rate)``
+read_sofa         the arrays of a SOFA file
 DEFAULT_SOFA      the bundled MIT KEMAR file
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import tempfile
+import threading
 from importlib import resources
 from pathlib import Path
 
-import h5py
 import numpy as np
 import scipy.fft as sfft
-from scipy.spatial import ConvexHull, cKDTree
 
 from ..errors import See2SoundError
 from ..io.audio import resample
-from .geometry import to_unit_vector
+from ..userdirs import user_dir
+from .filterbank import FilterBank, Steering, delay_phasors  # noqa: F401 (delay_phasors: also from here)
+from .geometry import to_spherical, to_unit_vector
 
 DEFAULT_SOFA = "mit_kemar_normal_pinna.sofa"
 #: Directions prepared at a time (each holds a few complex spectra of n_fft bins per ear).
@@ -51,6 +65,10 @@ ENERGY_KEPT = 0.9999
 LEAD_IN_SAMPLES = 16
 #: A pole with no measured direction nearer than this gets a synthetic one.
 POLE_GAP_DEG = 20.0
+#: Cell size of the direction -> candidate triangles table.
+LOOKUP_CELL_DEG = 2.0
+#: Version of the prepared arrays kept on disk; raise it when preparation changes.
+CACHE_FORMAT = 1
 
 
 def default_sofa_path() -> Path:
@@ -75,6 +93,8 @@ def read_sofa(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, float, n
     sample_rate : float
     delays : np.ndarray [shape=(m, 2)] the file's Data.Delay in samples
     """
+    import h5py
+
     path = Path(path)
     if not path.is_file():
         raise See2SoundError(f"{path}: {'not a regular file' if path.exists() else 'no such SOFA file'}")
@@ -145,7 +165,9 @@ class HRTF:
     """An HRIR set prepared for rendering at one sample rate.
 
     Use :meth:`load`; :meth:`spectra` gives the interpolated transfer
-    functions for any directions, :meth:`hrir` a time-domain pair.
+    functions for any directions, :meth:`hrir` a time-domain pair,
+    :meth:`bank` and :meth:`steering` the same as a bank and its steering
+    (what the block engine reads).
 
     Attributes
     ----------
@@ -157,21 +179,35 @@ class HRTF:
     source : str  where the set came from
     """
 
-    def __init__(self, hrir: np.ndarray, directions: np.ndarray, rate_in: float, sample_rate: int,
-                 file_delays: np.ndarray | None = None, source: str = ""):
+    def __init__(self, directions: np.ndarray, minphase: np.ndarray, delays: np.ndarray, sample_rate: int,
+                 source: str = ""):
         self.sample_rate = int(sample_rate)
         self.source = source
-        hrir = resample(hrir, int(round(rate_in)), self.sample_rate) if round(rate_in) != sample_rate else hrir
+        self.directions = np.asarray(directions, dtype=np.float64)
+        self.minphase = np.asarray(minphase, dtype=np.float32)
+        self.delays = np.asarray(delays, dtype=np.float64)
+        self.length = self.minphase.shape[-1] + int(np.ceil(self.delays.max())) + 2
+        self._banks: dict[int, FilterBank] = {}
+        self._lock = threading.Lock()
+        self._cells: np.ndarray | None = None
+        self._build_triangulation()
+
+    @classmethod
+    def prepare(cls, hrir: np.ndarray, directions: np.ndarray, rate_in: float, sample_rate: int,
+                file_delays: np.ndarray | None = None, source: str = "") -> HRTF:
+        """Split HRIRs [shape=(m, 2, n)] measured at ``rate_in`` into minimum-phase filters and delays."""
+        sample_rate = int(sample_rate)
+        hrir = resample(hrir, int(round(rate_in)), sample_rate) if round(rate_in) != sample_rate else hrir
         n = hrir.shape[-1]
         n_fft = int(2 ** np.ceil(np.log2(max(4 * n, 2048))))
         minphase, delays = np.empty(hrir.shape), np.empty(hrir.shape[:-1])
         for lo in range(0, len(hrir), PREPARE_BATCH):  # in batches: the spectra of a dense set are large
             part = hrir[lo:lo + PREPARE_BATCH]
             spectra_min = _minimum_phase(part, n_fft)
-            delays[lo:lo + PREPARE_BATCH] = _excess_delay(part, spectra_min, n_fft, self.sample_rate)
+            delays[lo:lo + PREPARE_BATCH] = _excess_delay(part, spectra_min, n_fft, sample_rate)
             minphase[lo:lo + PREPARE_BATCH] = sfft.irfft(spectra_min, n_fft, axis=-1, workers=-1)[..., :n]
         if file_delays is not None:
-            delays = delays + file_delays * self.sample_rate / rate_in
+            delays = delays + file_delays * sample_rate / rate_in
         energy = np.cumsum(minphase ** 2, axis=-1)
         needed = np.argmax(energy >= ENERGY_KEPT * energy[..., -1:], axis=-1).max() + 1
         taps = int(min(n, 32 * np.ceil(needed / 32)))
@@ -180,17 +216,16 @@ class HRTF:
         fade[-tail:] = np.cos(np.linspace(0, np.pi / 2, tail)) ** 2
         minphase = minphase[..., :taps] * fade
         delays = delays - delays.min() + LEAD_IN_SAMPLES
-        directions, minphase, delays = self._dedupe(directions, minphase, delays)
-        directions, minphase, delays = self._add_poles(directions, minphase, delays)
-        self.directions = directions
-        self.minphase = minphase.astype(np.float32)
-        self.delays = delays
-        self.length = taps + int(np.ceil(delays.max())) + 2
-        self._build_triangulation()
+        directions, minphase, delays = cls._dedupe(directions, minphase, delays)
+        directions, minphase, delays = cls._add_poles(directions, minphase, delays)
+        return cls(directions, minphase.astype(np.float32), delays, sample_rate, source=source)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, sample_rate: int = 48000) -> HRTF:
-        """Load a SOFA file (default: bundled MIT KEMAR) prepared for ``sample_rate``."""
+        """Load a SOFA file (default: bundled MIT KEMAR) prepared for ``sample_rate``.
+
+        Kept in memory (the last few) and on disk (see the module docstring).
+        """
         resolved = Path(path).resolve() if path is not None else default_sofa_path()
         stat = resolved.stat() if resolved.is_file() else None
         key = (str(resolved), stat.st_mtime_ns if stat else 0, int(sample_rate))
@@ -220,7 +255,11 @@ class HRTF:
         return (np.vstack([directions, extra_dirs]), np.concatenate([minphase, np.array(extra_ir)]),
                 np.vstack([delays, extra_delays]))
 
+    # --- where a direction falls on the grid ------------------------------------------------------
+
     def _build_triangulation(self) -> None:
+        from scipy.spatial import ConvexHull
+
         try:
             hull = ConvexHull(self.directions)
         except Exception as exc:  # scipy raises QhullError for degenerate grids
@@ -229,24 +268,100 @@ class HRTF:
         corners = self.directions[tri]  # (k, 3 corners, 3 xyz)
         det = np.abs(np.linalg.det(corners))
         tri, corners = tri[det > 1e-10], corners[det > 1e-10]
-        self._triangles = tri
+        self._triangles = tri.astype(np.int32)
         self._inverse = np.linalg.inv(np.transpose(corners, (0, 2, 1)))
-        centroids = corners.mean(axis=1)
-        self._tree = cKDTree(centroids / np.linalg.norm(centroids, axis=1, keepdims=True))
+
+    def _lookup(self) -> np.ndarray:
+        """Candidate triangles [shape=(cells, k)]: those whose azimuth-elevation box overlaps each cell.
+
+        A triangle's box spans its corners, edge midpoints and centre, one
+        cell wider on each side (great-circle edges bow toward the poles); a
+        triangle that holds a pole spans every azimuth. A direction that no
+        candidate holds is looked up among all triangles (:meth:`weights`).
+        """
+        if self._cells is None:
+            n_el, n_az = _lookup_shape()
+            corners = self.directions[self._triangles]  # (t, 3, 3)
+            mids = corners + corners[:, [1, 2, 0]]
+            points = np.concatenate([corners, mids, corners.sum(axis=1, keepdims=True)], axis=1)
+            points /= np.linalg.norm(points, axis=-1, keepdims=True)
+            az, el = to_spherical(points)
+            centre_az = az[:, -1:]
+            rel = (az - centre_az + 180.0) % 360.0 - 180.0
+            rel[np.abs(points[..., 2]) > 1 - 1e-9] = np.nan  # a pole has no azimuth
+            az_lo, az_hi = centre_az[:, 0] + np.nanmin(rel, axis=1), centre_az[:, 0] + np.nanmax(rel, axis=1)
+            poles = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
+            holds_pole = (np.einsum("kij,pj->kpi", self._inverse, poles).min(axis=2) > 1e-9).any(axis=1)
+            row_lo = np.floor((el.min(axis=1) + 90.0) / LOOKUP_CELL_DEG).astype(int) - 1
+            row_hi = np.floor((el.max(axis=1) + 90.0) / LOOKUP_CELL_DEG).astype(int) + 1
+            col_lo = np.floor((az_lo + 180.0) / LOOKUP_CELL_DEG).astype(int) - 1
+            col_hi = np.floor((az_hi + 180.0) / LOOKUP_CELL_DEG).astype(int) + 1
+            col_lo[holds_pole], col_hi[holds_pole] = 0, n_az - 1
+            pairs = []
+            for t in range(len(self._triangles)):
+                rows = np.arange(max(row_lo[t], 0), min(row_hi[t], n_el - 1) + 1)
+                cols = np.unique(np.arange(col_lo[t], min(col_hi[t], col_lo[t] + n_az - 1) + 1) % n_az)
+                pairs.append(np.stack([(rows[:, None] * n_az + cols[None, :]).ravel(),
+                                       np.full(len(rows) * len(cols), t)], axis=1))
+            cell, tri = np.concatenate(pairs).T
+            order = np.argsort(cell, kind="stable")
+            cell, tri = cell[order], tri[order]
+            counts = np.bincount(cell, minlength=n_el * n_az)
+            width = max(1, int(counts.max()))
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            slot = np.arange(len(cell)) - starts[cell]
+            cells = np.full((n_el * n_az, width), -1, dtype=np.int64)
+            cells[cell, slot] = tri
+            empty = cells[:, 0] < 0  # (none, for a grid that covers the sphere)
+            cells[empty, 0] = 0
+            cells = np.where(cells < 0, cells[:, :1], cells)  # pad each row with its first candidate
+            self._cells = cells.astype(np.int32)
+        return self._cells
+
+    def _search_all(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Best triangle of the whole grid and its barycentric weights, for a few directions [shape=(n, 3)]."""
+        tri = np.empty(len(d), dtype=np.int64)
+        g = np.empty((len(d), 3))
+        for lo in range(0, len(d), 256):
+            part = np.einsum("kij,nj->nki", self._inverse, d[lo:lo + 256])
+            best = np.argmax(part.min(axis=2), axis=1)
+            tri[lo:lo + 256], g[lo:lo + 256] = best, part[np.arange(len(best)), best]
+        return tri, g
+
+    @staticmethod
+    def _cell_of(d: np.ndarray) -> np.ndarray:
+        n_el, n_az = _lookup_shape()
+        el = np.degrees(np.arcsin(np.clip(d[:, 2], -1.0, 1.0)))
+        az = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
+        row = np.clip(((el + 90.0) / LOOKUP_CELL_DEG).astype(np.int64), 0, n_el - 1)
+        col = ((az + 180.0) / LOOKUP_CELL_DEG).astype(np.int64) % n_az
+        return row * n_az + col
+
+    def _best_of(self, d: np.ndarray, cand: np.ndarray):
+        """The candidate [shape=(n, k)] whose barycentric weights are the least negative, those weights, their minimum."""
+        g = np.matmul(self._inverse[cand], d[:, None, :, None])[..., 0]  # (n, k, 3)
+        score = g.min(axis=2)
+        best = np.argmax(score, axis=1)
+        rows = np.arange(len(d))
+        return cand[rows, best], g[rows, best], score[rows, best]
 
     def weights(self, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Grid indices [shape=(n, 3)] and barycentric weights [shape=(n, 3)] for directions [shape=(n, 3)]."""
+        """Grid indices [shape=(n, 3)] and barycentric weights [shape=(n, 3)] for directions [shape=(n, 3)].
+
+        The triangle is the one that holds the direction, among the few that
+        the lookup table names for its cell (among all, for the rare direction none of those holds).
+        """
         d = np.atleast_2d(np.asarray(directions, dtype=np.float64))
         d = d / np.linalg.norm(d, axis=1, keepdims=True)
-        k = min(16, len(self._triangles))
-        _, cand = self._tree.query(d, k=k)
-        cand = cand.reshape(len(d), k)
-        g = np.einsum("nkij,nj->nki", self._inverse[cand], d)
-        best = np.argmax(g.min(axis=2), axis=1)
-        rows = np.arange(len(d))
-        w = np.clip(g[rows, best], 0.0, None)
+        tri, g, score = self._best_of(d, self._lookup()[self._cell_of(d)])
+        outside = score < -1e-9
+        if np.any(outside):
+            tri[outside], g[outside] = self._search_all(d[outside])
+        w = np.clip(g, 0.0, None)
         w /= np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
-        return self._triangles[cand[rows, best]], w
+        return self._triangles[tri], w
+
+    # --- interpolated responses --------------------------------------------------------------------
 
     def interpolate(self, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Minimum-phase filters [shape=(n, 2, taps)] and delays [shape=(n, 2)] in samples."""
@@ -255,12 +370,31 @@ class HRTF:
         delays = np.einsum("nk,nke->ne", w, self.delays[idx])
         return filters, delays
 
+    def bank(self, n_fft: int) -> FilterBank:
+        """The grid's minimum-phase spectra for an FFT of ``n_fft`` (computed once per size)."""
+        with self._lock:
+            if n_fft not in self._banks:
+                if n_fft < self.minphase.shape[-1]:
+                    raise ValueError(f"n_fft {n_fft} is shorter than the filters ({self.minphase.shape[-1]} taps)")
+                spectra = sfft.rfft(self.minphase, n_fft, axis=-1, workers=-1).astype(np.complex64)
+                self._banks[n_fft] = FilterBank(spectra, n_fft, self.sample_rate)
+            return self._banks[n_fft]
+
+    def steering(self, directions: np.ndarray, gain: np.ndarray | float = 1.0,
+                 distance_m: np.ndarray | None = None) -> Steering:
+        """Where :meth:`bank` is read for directions [shape=(n, 3)], at linear ``gain`` [shape=(n,) or scalar].
+
+        ``distance_m`` [shape=(n,)] adds air absorption over that path.
+        """
+        idx, w = self.weights(directions)
+        delays = np.einsum("nk,nke->ne", w, self.delays[idx])
+        weight = (w * np.asarray(gain, dtype=np.float64).reshape(-1, 1)).astype(np.float32)
+        distance = None if distance_m is None else np.asarray(distance_m, dtype=np.float32).reshape(-1)
+        return Steering(idx.astype(np.int32), weight, delays, distance)
+
     def spectra(self, directions: np.ndarray, n_fft: int) -> np.ndarray:
         """Transfer functions [shape=(n, 2, n_fft//2+1), complex64] for directions [shape=(n, 3)]."""
-        filters, delays = self.interpolate(directions)
-        spectra = sfft.rfft(filters, n_fft, axis=-1, workers=-1)
-        spectra *= delay_phasors(delays, n_fft)
-        return spectra.astype(np.complex64, copy=False)
+        return self.bank(n_fft).transfer(self.steering(directions))
 
     def hrir(self, azimuth_deg: float, elevation_deg: float, n_fft: int | None = None) -> np.ndarray:
         """The interpolated impulse response pair [shape=(2, length)] for one direction."""
@@ -268,25 +402,82 @@ class HRTF:
         spectra = self.spectra(to_unit_vector([azimuth_deg], [elevation_deg]), n_fft)[0]
         return np.fft.irfft(spectra, n_fft, axis=-1)[:, : self.length].astype(np.float32)
 
+    # --- kept on disk ------------------------------------------------------------------------------
 
-def delay_phasors(delays: np.ndarray, n_fft: int) -> np.ndarray:
-    """exp(-2j pi k d / n_fft) for bins k = 0..n_fft//2 and delays d [shape=(...)] in samples.
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What :meth:`from_arrays` needs, and the lookup table, as plain arrays."""
+        return {"directions": self.directions, "minphase": self.minphase, "delays": self.delays,
+                "sample_rate": np.array(self.sample_rate), "cells": self._lookup(),
+                "format": np.array(CACHE_FORMAT)}
 
-    Factorised as an outer product of a coarse and a fine phasor table, so only
-    ~2 sqrt(n_bins) complex exponentials are evaluated per delay.
-    """
-    n_bins = n_fft // 2 + 1
-    step = int(np.ceil(np.sqrt(n_bins)))
-    coarse_k = np.arange(0, n_bins + step, step)[: -(-n_bins // step)]
-    fine_k = np.arange(step)
-    d = np.asarray(delays, dtype=np.float64)[..., None]
-    coarse = np.exp(-2j * np.pi * coarse_k * d / n_fft).astype(np.complex64)
-    fine = np.exp(-2j * np.pi * fine_k * d / n_fft).astype(np.complex64)
-    table = coarse[..., :, None] * fine[..., None, :]
-    return table.reshape(*d.shape[:-1], -1)[..., :n_bins]
+    @classmethod
+    def from_arrays(cls, arrays, source: str = "") -> HRTF:
+        """An HRTF from :meth:`arrays` (a dict or an open npz)."""
+        if int(arrays["format"]) != CACHE_FORMAT:
+            raise ValueError("another cache format")
+        m = len(arrays["directions"])
+        if (arrays["directions"].shape != (m, 3) or arrays["minphase"].ndim != 3
+                or arrays["minphase"].shape[:2] != (m, 2) or arrays["delays"].shape != (m, 2)
+                or not all(np.all(np.isfinite(arrays[k])) for k in ("directions", "minphase", "delays"))):
+            raise ValueError("arrays do not fit together")
+        hrtf = cls(arrays["directions"], arrays["minphase"], arrays["delays"], int(arrays["sample_rate"]),
+                   source=source)
+        cells = np.asarray(arrays["cells"])
+        if cells.ndim != 2 or len(cells) != np.prod(_lookup_shape()) or cells.min(initial=0) < 0 \
+                or cells.max(initial=0) >= len(hrtf._triangles):
+            raise ValueError("lookup table does not fit the triangulation")
+        hrtf._cells = cells.astype(np.int32)
+        return hrtf
+
+
+def _lookup_shape() -> tuple[int, int]:
+    """Rows (elevation) and columns (azimuth) of the lookup table."""
+    return int(round(180 / LOOKUP_CELL_DEG)), int(round(360 / LOOKUP_CELL_DEG))
+
+
+def _cache_file(digest: str, sample_rate: int) -> Path:
+    return user_dir("cache") / "hrtf" / f"{digest[:40]}-{sample_rate}-v{CACHE_FORMAT}.npz"
+
+
+def _read_cache(file: Path, sample_rate: int, source: str) -> HRTF | None:
+    """The HRTF kept in ``file``, or None if it is missing or cannot be read whole (it is then written again)."""
+    try:
+        with np.load(file, allow_pickle=False) as arrays:
+            hrtf = HRTF.from_arrays(arrays, source=source)
+    except Exception:  # missing, truncated, corrupt, another format: prepare it again
+        return None
+    return hrtf if hrtf.sample_rate == sample_rate else None
+
+
+def _write_cache(file: Path, hrtf: HRTF) -> None:
+    """Write atomically (a temporary file, then a rename); a cache that cannot be written is skipped."""
+    tmp = None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=file.parent, prefix=".hrtf-", suffix=".tmp", delete=False) as out:
+            tmp = out.name
+            np.savez(out, **hrtf.arrays())
+        os.replace(tmp, file)
+        tmp = None
+    except OSError:
+        pass  # a read-only or full disk: render without the cache
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(path: str, _mtime: int, sample_rate: int) -> HRTF:
-    hrir, directions, rate, delays = read_sofa(path)
-    return HRTF(hrir, directions, rate, sample_rate, file_delays=delays, source=path)
+    file = Path(path)
+    try:
+        digest = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
+    except OSError:
+        digest = None  # read_sofa says what is wrong
+    cached = _cache_file(digest, sample_rate) if digest else None
+    hrtf = _read_cache(cached, sample_rate, path) if cached else None
+    if hrtf is None:
+        hrir, directions, rate, delays = read_sofa(path)
+        hrtf = HRTF.prepare(hrir, directions, rate, sample_rate, file_delays=delays, source=path)
+        if cached:
+            _write_cache(cached, hrtf)
+    return hrtf

@@ -1,5 +1,8 @@
 """Loudness (ITU-R BS.1770-4 / EBU R128), true peak and a true-peak limiter.
 
+scipy.signal, scipy.ndimage and pyloudnorm are imported when first needed,
+so importing this module stays cheap.
+
 Everything works chunk by chunk on a (channels, n) array, which may be a
 disk-backed ``np.memmap``, so long renders stay within bounded memory.
 
@@ -19,9 +22,9 @@ limit_true_peak       look-ahead limiter that holds the true peak under a ceilin
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-import pyloudnorm
-from scipy import ndimage, signal
 
 CHUNK = 1 << 18
 OVERSAMPLE = 4
@@ -41,6 +44,8 @@ def channel_weights(azimuths_deg: list[float | None]) -> np.ndarray:
 
 
 def _k_weighting_sos(sample_rate: int) -> tuple[np.ndarray, float]:
+    import pyloudnorm
+
     meter = pyloudnorm.Meter(sample_rate)
     sos, gain = [], 1.0
     for stage in meter._filters.values():
@@ -66,6 +71,8 @@ class LoudnessMeter:
 
     def feed(self, chunk: np.ndarray) -> None:
         """Add ``chunk`` [shape=(channels, n)]."""
+        from scipy import signal
+
         y, self._zi = signal.sosfilt(self.sos, np.asarray(chunk, dtype=np.float64), axis=-1, zi=self._zi)
         y = np.concatenate([self._pending, y * self.gain], axis=1)
         k = y.shape[-1] // self.hop
@@ -99,6 +106,7 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int, weights: np.ndarray
     return meter.result()
 
 
+@functools.cache
 def _interpolator() -> tuple[np.ndarray, float]:
     """A 4-phase interpolation filter and its gain bound.
 
@@ -109,18 +117,20 @@ def _interpolator() -> tuple[np.ndarray, float]:
     sample can exceed the sample peak times it, so quieter stretches need no
     oversampling at all.
     """
+    from scipy import signal
+
     taps = signal.firwin(2 * 10 * OVERSAMPLE + 1, 1.0 / OVERSAMPLE, window=("kaiser", 5.0)) * OVERSAMPLE
     bound = max(np.abs(taps[p::OVERSAMPLE]).sum() for p in range(OVERSAMPLE))
     return taps, float(bound)
 
 
-_TAPS, _BOUND = _interpolator()
-_DELAY = (len(_TAPS) - 1) // 2  # of the interpolated signal, in oversampled samples
-
-
 def _oversampled_peak_envelope(x: np.ndarray) -> np.ndarray:
     """Per-sample maximum over channels and the OVERSAMPLE points around each sample."""
-    up = signal.upfirdn(_TAPS, x, up=OVERSAMPLE, axis=-1)[..., _DELAY:_DELAY + x.shape[-1] * OVERSAMPLE]
+    from scipy import signal
+
+    taps, _ = _interpolator()
+    delay = (len(taps) - 1) // 2  # of the interpolated signal, in oversampled samples
+    up = signal.upfirdn(taps, x, up=OVERSAMPLE, axis=-1)[..., delay:delay + x.shape[-1] * OVERSAMPLE]
     return np.abs(up).max(axis=0).reshape(-1, OVERSAMPLE).max(axis=1)
 
 
@@ -147,8 +157,9 @@ def true_peak_dbtp(audio: np.ndarray) -> float:
         sample_peaks.append(np.pad(x, (0, pad)).reshape(-1, PEAK_BLOCK).max(axis=1))
     block_peak = np.concatenate(sample_peaks) if sample_peaks else np.zeros(0)
     best = 0.0
+    bound = _interpolator()[1]
     for k in np.argsort(block_peak)[::-1]:
-        if block_peak[k] * _BOUND <= best or block_peak[k] == 0.0:
+        if block_peak[k] * bound <= best or block_peak[k] == 0.0:
             break
         lo, hi = k * PEAK_BLOCK, min(n, (k + 1) * PEAK_BLOCK)
         x = np.asarray(audio[:, max(0, lo - 16):min(n, hi + 16)], dtype=np.float64)
@@ -165,7 +176,10 @@ def limit_true_peak(audio: np.ndarray, sample_rate: int, ceiling_dbtp: float) ->
     smoothed so it never exceeds what any nearby peak allows. Returns the
     largest gain reduction in dB (0 when nothing was touched).
     """
+    from scipy import ndimage
+
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
+    bound = _interpolator()[1]
     look = max(1, int(LIMITER_LOOKAHEAD_S * sample_rate))
     release = LIMITER_RELEASE_DB_PER_S / sample_rate
     n = audio.shape[-1]
@@ -178,7 +192,7 @@ def limit_true_peak(audio: np.ndarray, sample_rate: int, ceiling_dbtp: float) ->
         if unlimited is not None:
             x[:, : unlimited.shape[-1]] = unlimited
         unlimited = None
-        if np.abs(x).max(initial=0.0) * _BOUND <= ceiling:
+        if np.abs(x).max(initial=0.0) * bound <= ceiling:
             if carry - release * lo <= 0.0:  # nothing over the ceiling, nothing left to release
                 carry = max(carry, release * (max(0, stop - margin) - 1))
                 continue

@@ -79,15 +79,21 @@ class RenderOptions:
 
 @dataclass
 class RenderReport:
-    """What was rendered and how loud it came out."""
+    """What was rendered and how loud it came out.
+
+    ``loudness_lufs`` (-inf for silence) and ``true_peak_dbtp`` are None when
+    they were not measured: a render with neither a loudness target nor a
+    limiter (``RenderOptions(loudness_lufs=None, true_peak_dbtp=None)``) is
+    not metered, and ``measured_on`` then says so.
+    """
 
     format: str
     sample_rate: int
     channels: int
     samples: int
     room: str
-    loudness_lufs: float
-    true_peak_dbtp: float
+    loudness_lufs: float | None
+    true_peak_dbtp: float | None
     gain_db: float = 0.0
     limiter_db: float = 0.0
     measured_on: str = "output channels"

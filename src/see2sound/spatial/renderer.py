@@ -22,7 +22,8 @@ How each part of a scene is heard:
 
 Loudness is then normalised (BS.1770 integrated loudness, default -23 LUFS)
 and the true peak held at or under -1 dBTP by a look-ahead limiter. FOA is
-measured through its binaural decode.
+measured through its binaural decode. With neither a target nor a limiter
+nothing is measured (the report's loudness and true peak are None).
 
 Muted sources (``muted: true``) are not heard.
 
@@ -41,17 +42,17 @@ import math
 from typing import Callable
 
 import numpy as np
-from scipy import signal as sps
 
 from ..errors import ParameterError, See2SoundError
 from ..io.audio import read_mono, resample
 from ..registry import Component, create
 from ..scene import AudioRef, Scene, Source
 from . import ambisonics, loudness
-from .distance import SPEED_OF_SOUND_M_S, air_absorption_db, air_absorption_gain, distance_gain
+from .distance import SPEED_OF_SOUND_M_S, air_absorption_db, distance_gain
 from .engine import BlockEngine, OverlapAdd, VirtualSource
+from .filterbank import FilterBank, Steered, Steering
 from .geometry import Path
-from .hrtf import HRTF, LEAD_IN_SAMPLES, delay_phasors
+from .hrtf import HRTF, LEAD_IN_SAMPLES
 from .options import Progress, RenderOptions, RenderReport, Renderer
 from .panning import vbap_gains
 from .room import Room, choose_room, diffuse_tail_foa, image_sources
@@ -64,10 +65,14 @@ SPREAD_STEP_DEG = 30.0
 #: The whole render fades in and out over this long (cos^2), so it starts and ends without a click.
 RENDER_EDGE_FADE_S = 0.01
 CONTROL_STEP = 256
+#: The block engine's smallest FFT; its block is the FFT less the longest filter.
+MIN_FFT = 2048
 BLOCKS_PER_CHUNK = 48
 #: A chunk's per-source samples are kept under this many bytes.
 CHUNK_BYTES = 32 * 1024 * 1024
 LFE_CUTOFF_HZ = 120.0
+#: RenderReport.measured_on when no loudness target and no limiter were asked.
+NOT_MEASURED = "nothing: no loudness target and no limiter were asked"
 
 
 class SpatialRenderer(Component):
@@ -135,7 +140,7 @@ def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None =
         plan.add_ambience(clips["<ambience>"])
     plan.run(out, progress)
     report = RenderReport(options.format, sr, channels, n, room.name if room else "none",
-                          loudness_lufs=float("-inf"), true_peak_dbtp=float("-inf"), notes=notes)
+                          loudness_lufs=None, true_peak_dbtp=None, notes=notes)
     return out, report
 
 
@@ -253,11 +258,11 @@ class _Plan:
         self.hrtf = hrtf
         self.room = room
         lead = (hrtf.length if self.output.is_binaural else 2 * LEAD_IN_SAMPLES)
-        n_fft = 2048 if lead <= 1024 else int(2 ** math.ceil(math.log2(2 * lead)))
+        n_fft = max(MIN_FFT, int(2 ** math.ceil(math.log2(2 * lead))))
         self.channels = self.output.channels
         self.engine = BlockEngine(self.channels, n_fft, n_fft - lead)
-        self.freqs = np.fft.rfftfreq(n_fft, 1.0 / self.sr)
-        self.lead_phasor = delay_phasors(np.array(LEAD_IN_SAMPLES, dtype=np.float64), n_fft)
+        #: Air absorption and the lead-in delay that keeps it causal, for panned sources.
+        self.air_bank = FilterBank.flat(n_fft, self.sr)
         self.direct: list[VirtualSource] = []
         self.reflections: list[VirtualSource] = []
         self.reverb_sends: list[Signal] = []
@@ -273,27 +278,25 @@ class _Plan:
     def _direct_source(self, signal: Signal, path: Path, scale: float, air: bool) -> VirtualSource:
         sr = self.sr
 
-        def filters(t):
+        def steer_hrtf(t):
             directions, distances = path.at(t / sr)
-            g = (distance_gain(distances) * scale).astype(np.float32)
-            h = self.hrtf.spectra(directions, self.engine.n_fft) * g[:, None, None]
-            if air:
-                h *= air_absorption_gain(self.freqs, distances).astype(np.float32)[:, None, :]
-            return h
+            return self.hrtf.steering(directions, distance_gain(distances) * scale, distances if air else None)
 
         def gains(t):
             directions, distances = path.at(t / sr)
             return self._pan(directions) * (distance_gain(distances) * scale)[:, None]
 
-        def through_air(t):
+        def steer_air(t):
             _, distances = path.at(t / sr)
-            shaped = air_absorption_gain(self.freqs, distances) * self.lead_phasor
-            return shaped[:, None, :].astype(np.complex64)
+            ones = np.ones((len(t), 1), dtype=np.float32)
+            return Steering(np.zeros((len(t), 1), dtype=np.int32), ones, np.full((len(t), 1), float(LEAD_IN_SAMPLES)),
+                            distances.astype(np.float32))
 
         if self.output.is_binaural:
-            return VirtualSource(signal, filters=filters, still=path.is_still)
+            return VirtualSource(signal, filters=Steered(self.hrtf.bank(self.engine.n_fft), steer_hrtf),
+                                 still=path.is_still)
         if air and np.max(path.distances_m) * air_absorption_db(10000.0) >= AUDIBLE_AIR_DB:
-            return VirtualSource(signal, gains=gains, prefilter=through_air, still=path.is_still)
+            return VirtualSource(signal, gains=gains, prefilter=Steered(self.air_bank, steer_air), still=path.is_still)
         return VirtualSource(signal, gains=gains, still=path.is_still)
 
     # --- building the plan --------------------------------------------------
@@ -366,6 +369,8 @@ class _Plan:
             return decoder, None
         tail = diffuse_tail_foa(self.room, self.sr)
         if self.output.is_binaural:
+            from scipy import signal as sps
+
             tail = np.stack([sps.oaconvolve(tail, decoder_irs[:, ear], axes=-1).sum(0) for ear in range(2)])
         elif not self.output.is_ambisonic:
             # Independent decays per loudspeaker: the same envelope, uncorrelated fine structure.
@@ -384,6 +389,8 @@ class _Plan:
         foa_engine = BlockEngine(4, self.engine.n_fft, B) if decoder is not None else None
         lfe = None
         if self.options.lfe and self.layout is not None and self.layout.lfe_index is not None:
+            from scipy import signal as sps
+
             lfe_sos = sps.butter(4, LFE_CUTOFF_HZ, fs=self.sr, output="sos")
             lfe = [lfe_sos, np.zeros((lfe_sos.shape[0], 2))]
         main_sources = self.direct + ([] if foa_engine is not None else self.reflections)
@@ -443,8 +450,15 @@ def measure_loudness(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | Non
 def master(audio: np.ndarray, options: RenderOptions, report: RenderReport) -> None:
     """The mastering stage, in place: loudness to target, true peak under the ceiling.
 
-    Fills in the report's measured loudness and true peak.
+    Fills in the report's measured loudness and true peak. With neither a
+    loudness target nor a limiter (``loudness_lufs=None``,
+    ``true_peak_dbtp=None``) nothing is done or measured: the audio is left as
+    rendered and the report says so (``loudness_lufs`` and ``true_peak_dbtp`` None).
     """
+    if options.loudness_lufs is None and options.true_peak_dbtp is None:
+        report.loudness_lufs = report.true_peak_dbtp = None
+        report.measured_on = NOT_MEASURED
+        return
     decoded = options.output.loudness_on == "binaural decode"
     hrtf = HRTF.load(options.hrtf, options.sample_rate) if decoded else None
     if decoded:

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from ..errors import ParameterError
 from ..scene import Scene
@@ -126,6 +125,8 @@ def diffuse_tail_foa(room: Room, sample_rate: int, seed: int = 0) -> np.ndarray:
     t = np.arange(n) / sample_rate
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((4, n))
+    from scipy import signal
+
     sos = signal.butter(4, 3000.0, fs=sample_rate, output="sos")
     low = signal.sosfiltfilt(sos, noise, axis=-1)
     high = noise - low

@@ -23,7 +23,6 @@ import tempfile
 from typing import Callable, Protocol
 
 import numpy as np
-from scipy import signal as sps
 
 #: Length of the equal-power crossfade that hides a loop's seam.
 LOOP_CROSSFADE_S = 0.05
@@ -101,13 +100,17 @@ class Clip:
         return self.data.nbytes
 
     def samples(self, start: int, stop: int) -> np.ndarray:
-        if not self.loop or start < 0:
-            return self.read(np.arange(start, stop, dtype=np.int64))
-        # A looped range is whole copies of the loop: slices, not a gather.
-        first = (start + self.offset) % self.length
+        # Slices, not a gather: silence before the scene starts and after a sound that plays once,
+        # whole copies of the loop for one that loops.
+        out = np.zeros(stop - start, dtype=np.float32)
+        filled = max(0, min(stop, 0) - start)
+        if not self.loop:
+            lo = min(max(start, 0) + self.offset, self.length)
+            hi = min(stop + self.offset, self.length) if stop > 0 else lo
+            out[filled:filled + hi - lo] = self.data[lo:hi]
+            return out if self.gain == 1 else out * self.gain
+        first = (max(start, 0) + self.offset) % self.length
         body = self.data[: self.length]
-        out = np.empty(stop - start, dtype=np.float32)
-        filled = 0
         while filled < len(out):
             piece = body[first: first + len(out) - filled]
             out[filled: filled + len(piece)] = piece
@@ -248,6 +251,8 @@ class Decorrelated:
         self.base = base
 
     def samples(self, start: int, stop: int) -> np.ndarray:
+        from scipy import signal as sps
+
         n = len(self.fir)
         x = self.base.samples(start - n + 1, stop)
         return sps.oaconvolve(x, self.fir, mode="valid").astype(np.float32, copy=False)
