@@ -203,7 +203,7 @@ def _nothing() -> None:
 
 _BUILTIN_PHASE = True
 register("detectors", "ensemble", "see2sound.vision.detect.ensemble:Ensemble",
-         summary="SSD (Open Images) + NanoDet (COCO) + MoveNet, mirror and tiles, calibrated fusion (offline, default)")
+         summary="SSD (Open Images) + NanoDet (COCO) + MoveNet, calibrated fusion (offline, default)")
 register("detectors", "ssd", "see2sound.vision.detect.ssd:SSDOpenImages", summary="SSD MobileNetV2, Open Images (offline)")
 register("detectors", "nanodet", "see2sound.vision.detect.nanodet:NanoDetCOCO", summary="NanoDet, COCO (offline)")
 register("detectors", "ensemble-vote", "see2sound.vision.detect.ensemble:vote_ensemble",
@@ -226,4 +226,6 @@ register("renderers", "see2sound", "see2sound.spatial.renderer:SpatialRenderer",
          summary="HRTF binaural, AmbiX, VBAP loudspeakers, rooms, loudness (default)")
 register("renderers", "see2sound-original", "see2sound.spatial.original:OriginalRenderer",
          summary="SEE-2-SOUND's own 5.1 step (needs see2sound[original])")
+register("renderers", "naive-pan", "see2sound.eval.compare:NaivePan",
+         summary="a baseline for comparison: constant-power stereo pan by azimuth, nothing else")
 _BUILTIN_PHASE = False

@@ -1,6 +1,6 @@
 """The ``see2sound`` command (SPEC §4): parses, builds a Pipeline and options, reports.
 
-Commands: ``render``, ``analyze``, ``spatialize``, ``eval``, ``demo``,
+Commands: ``render``, ``analyze``, ``spatialize``, ``eval``, ``labels`` (``write``, ``score``), ``bench``, ``demo``,
 ``serve``, ``list``, ``sounds`` (``import``, ``fetch``, ``list``, ``check``);
 their flags are in :mod:`.parser`. Library errors name Python parameters;
 :func:`main` turns them into flags (:data:`.parser.FLAGS`).
@@ -100,8 +100,12 @@ def _progress(enabled: bool):
 # --- reporting -------------------------------------------------------------------------------------
 
 def _report_line(path, report) -> str:
+    if report.loudness_lufs is None:  # no loudness target and no limiter: not metered
+        level = "loudness not measured (no target, no limiter)"
+    else:
+        level = f"{report.loudness_lufs:.1f} LUFS, true peak {report.true_peak_dbtp:.1f} dBTP"
     return (f"wrote {path}: {report.format}, {report.channels} ch, {report.sample_rate} Hz, "
-            f"{report.duration_s:.2f} s, {report.loudness_lufs:.1f} LUFS, true peak {report.true_peak_dbtp:.1f} dBTP")
+            f"{report.duration_s:.2f} s, {level}")
 
 
 def _print_sources(scene: Scene) -> None:
@@ -191,14 +195,112 @@ def _eval(args) -> None:
         if Path(args.json).suffix.lower() != ".json":
             raise ParameterError("report", f"{args.json}: the report is JSON: its name must end in .json")
         refuse_overwriting_inputs({"report": args.json}, {"the audio": args.audio, "the scene file": args.scene,
+                                                          "the labels": args.labels,
                                                           "the audio to compare": args.compare})
-    report = evaluate_file(args.audio, Scene.load(args.scene), fmt=args.format, hrtf=args.hrtf,
-                           tags=not args.no_tags, compare=args.compare, original_metrics=args.original_metrics)
+    if args.classes is not None and args.labels is None:
+        raise See2SoundError("--classes: goes with --labels")
+    if args.labels is not None:
+        import soundfile as sf
+
+        from ..eval.seld import labels_scene, read_labels
+
+        labels, class_map = read_labels(args.labels, args.classes)
+        try:
+            duration_s = sf.info(str(args.audio)).duration
+        except Exception:
+            raise See2SoundError(f"{args.audio}: not a readable audio file") from None
+        scene = labels_scene(labels, class_map, duration_s=duration_s)
+    else:
+        scene = Scene.load(args.scene)
+    report = evaluate_file(args.audio, scene, fmt=args.format, hrtf=args.hrtf,
+                           tags=not args.no_tags, compare=args.compare, original_metrics=args.original_metrics,
+                           channels=args.channels)
     if args.json is not None:
         with atomic_output(args.json) as tmp:
             Path(tmp).write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
     if not args.quiet:
         print(format_table(report))
+
+
+def _labels(args) -> None:
+    from ..eval.seld import ClassMap, read_csv, write_labels
+
+    if args.labels_command == "score":
+        from ..eval.metrics import seld_scores
+
+        if args.nb_classes is not None and not 1 <= args.nb_classes <= 10_000:
+            raise See2SoundError(f"--nb-classes: from 1 to 10000, got {args.nb_classes}")
+        scores = seld_scores(read_csv(args.reference), read_csv(args.prediction), classes=args.nb_classes)
+        if args.json:
+            print(json.dumps(scores, indent=2, allow_nan=False, default=str))
+        elif not args.quiet:
+            for key in ("error_rate", "f_score", "le_cd_deg", "lr_cd", "seld_score"):
+                print(f"  {key:12s} {scores[key]:.4f}")
+        return
+    from ..io.files import refuse_overwriting_inputs
+    from ..scene import Scene
+
+    if Path(args.output).suffix.lower() != ".csv":
+        raise See2SoundError(f"{args.output}: SELD labels are CSV: the name must end in .csv")
+    if not 0 <= args.decimals <= 6:
+        raise See2SoundError(f"--decimals: from 0 to 6, got {args.decimals}")
+    from ..eval.seld import sidecar_path
+
+    refuse_overwriting_inputs({"labels": args.output, "class map": sidecar_path(args.output)},
+                              {"the scene file": args.scene, "the class map": args.classes})
+    if args.classes is None:
+        class_map = None
+    elif args.classes == "starss23":
+        class_map = ClassMap.starss23()
+    else:
+        class_map = ClassMap.load(args.classes)
+    labels = write_labels(Scene.load(args.scene), args.output, class_map, decimals=args.decimals,
+                          distance=not args.no_distance)
+    if not args.quiet:
+        print(f"{args.output}: {len(labels)} row(s), {labels.n_frames} frame(s) of {labels.frame_s:g} s; "
+              f"classes in {sidecar_path(args.output)}")
+
+
+def _bench(args) -> None:
+    from ..eval.compare import DEFAULT_CONTENDERS, parse_contender, run_bench
+    from ..io.files import atomic_folder
+
+    scene_paths: list[Path] = []
+    for item in map(Path, args.scenes):
+        if item.is_dir():
+            scene_paths += sorted(p for p in item.glob("*.json") if p.is_file())
+        elif item.is_file():
+            scene_paths.append(item)
+        else:
+            raise See2SoundError(f"{item}: no such scene file or folder")
+    if not scene_paths:
+        raise See2SoundError(f"no scene files (*.json) in {', '.join(args.scenes)}")
+    if len({p.stem for p in scene_paths}) != len(scene_paths):
+        raise See2SoundError("two scene files share a name: each scene's results are kept under its file's name")
+    out = Path(args.output)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise See2SoundError(f"{out}: exists and is not an empty folder (bench writes into a new one)")
+    if args.contender:
+        contenders = [parse_contender(text) for text in args.contender]
+    else:
+        contenders = [parse_contender(text) for text in DEFAULT_CONTENDERS if _renderer_installed(text)]
+    say = None if args.quiet else print
+    with atomic_folder(out) as tmp:
+        bench = run_bench(scene_paths, contenders, room=args.room,
+                          renders=tmp / "renders" if args.keep_renders else None, say=say)
+        written = bench.write(tmp, title=f"see2sound bench: {len(scene_paths)} scene(s)")
+    if say is not None:
+        print(bench.markdown().split("\n\nPer source")[0])
+        print("wrote " + ", ".join(str(out / p.name) for p in written))
+
+
+def _renderer_installed(contender: str) -> bool:
+    """A default contender whose renderer needs an extra that is missing is left out (named contenders are not)."""
+    if not contender.startswith("see2sound-original:"):
+        return True
+    import importlib.util
+
+    return importlib.util.find_spec("pyroomacoustics") is not None
 
 
 def _demo(args) -> None:
@@ -291,8 +393,8 @@ def _sounds(args) -> None:
         print(f"{len(rows)} sounding labels: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
-COMMANDS = {"render": _render, "analyze": _analyze, "spatialize": _spatialize, "eval": _eval, "demo": _demo,
-            "serve": _serve, "list": _list, "sounds": _sounds}
+COMMANDS = {"render": _render, "analyze": _analyze, "spatialize": _spatialize, "eval": _eval, "labels": _labels,
+            "bench": _bench, "demo": _demo, "serve": _serve, "list": _list, "sounds": _sounds}
 
 
 def _flag_message(exc: ParameterError) -> str:

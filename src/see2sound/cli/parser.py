@@ -23,7 +23,7 @@ ROOM_CHOICES = ("auto", "none", "outdoor", "small", "medium", "large")
 
 #: Python parameter -> the flag that sets it.
 FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf", "room": "--room",
-         "loudness_lufs": "--loudness", "true_peak_dbtp": "--true-peak", "hfov_deg": "--hfov",
+         "loudness_lufs": "--loudness", "true_peak_dbtp": "--true-peak", "hfov_deg": "--hfov", "contender": "--contender",
          "projection": "--projection", "max_sources": "--max-sources", "duration_s": "--duration",
          "analysis_rate_hz": "--analysis-rate", "seed": "--seed", "detector": "--detector", "depth": "--depth",
          "sound": "--sound", "sound_steps": "--sound-steps", "renderer": "--renderer", "preset": "--preset",
@@ -142,7 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Direction, sound and level of a rendered file against the scene "
                                          "it was rendered from; optionally the published similarity scores.")
     ev.add_argument("audio", metavar="AUDIO")
-    ev.add_argument("--scene", required=True, metavar="SCENE.json")
+    truth = ev.add_mutually_exclusive_group(required=True)
+    truth.add_argument("--scene", metavar="SCENE.json", help="the scene it was rendered from")
+    truth.add_argument("--labels", metavar="LABELS.csv",
+                       help="or DCASE SELD labels (STARSS23 CSV) of where the sounds are; direction by position only")
+    ev.add_argument("--classes", metavar="MAP.json",
+                    help="with --labels: class index -> label (default: the labels' .classes.json, else class-N)")
+    ev.add_argument("--channels", choices=("ambix", "fuma", "wyzx"),
+                    help="an FOA file's channel convention (default: from its metadata or name, else ambix)")
     ev.add_argument("--json", metavar="REPORT.json", help="also write the report as JSON")
     ev.add_argument("--format", choices=tuple(FORMATS), help="the file's format (default: from its channels and name)")
     ev.add_argument("--hrtf", metavar="FILE.sofa", help="the HRTF binaural cues are mapped through (default KEMAR)")
@@ -151,6 +158,45 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--original-metrics", action="store_true",
                     help="with --compare: the original's variants (mean-matrix DTW, impulse rhythm, shifted weights)")
     _common(ev)
+
+    lb = commands.add_parser("labels", help="DCASE SELD labels: write a scene's, or score labels against labels",
+                             description="Write a scene's sources as DCASE SELD metadata (STARSS23 CSV: 100 ms "
+                                         "frames, class, source index, azimuth, elevation, distance in cm) with its "
+                                         "class map beside it; or score predicted labels against reference ones "
+                                         "(ER20, F20, LE_CD, LR_CD in 1 s segments, DCASE 2023).")
+    lsub = lb.add_subparsers(dest="labels_command", metavar="SUBCOMMAND", parser_class=_Parser, required=True)
+    lw = lsub.add_parser("write", help="a scene's sources as SELD labels",
+                         description="A scene's heard sources as DCASE SELD labels, frame by frame along their "
+                                     "trajectories; the class map goes to LABELS.classes.json.")
+    lw.add_argument("scene", metavar="SCENE.json")
+    lw.add_argument("-o", "--output", required=True, metavar="LABELS.csv")
+    lw.add_argument("--classes", metavar="MAP.json|starss23",
+                    help="class map (default: the scene's labels, sorted); starss23: the 13 STARSS23 classes")
+    lw.add_argument("--decimals", type=int, default=0, metavar="N", help="decimals of the angles (default 0, as STARSS23)")
+    lw.add_argument("--no-distance", action="store_true", help="five columns, as STARSS23 v1 (no distance)")
+    _common(lw)
+    lsc = lsub.add_parser("score", help="SELD metrics of predicted labels against reference labels",
+                          description="DCASE 2023 SELD metrics: ER and F within 20 deg, class-dependent "
+                                      "localisation error and recall, 1 s segments, macro-averaged over classes.")
+    lsc.add_argument("prediction", metavar="PREDICTED.csv")
+    lsc.add_argument("reference", metavar="REFERENCE.csv")
+    lsc.add_argument("--nb-classes", type=int, metavar="N",
+                     help="average over N classes as the DCASE baseline does (default: the classes present)")
+    lsc.add_argument("--json", action="store_true", help="print JSON")
+    _common(lsc)
+
+    bn = commands.add_parser("bench", help="compare renderers (or rendered files) over scenes, per source",
+                             description="Render every scene with every contender (or take files rendered "
+                                         "elsewhere), score each with see2sound eval and write one table "
+                                         "(bench.md), the rows (bench.json) and a plot into a new folder.")
+    bn.add_argument("scenes", nargs="+", metavar="SCENE", help="scene files, or folders of them (*.json)")
+    bn.add_argument("-o", "--output", required=True, metavar="DIR", help="a new or empty folder")
+    bn.add_argument("--contender", action="append", default=[], metavar="RENDERER:FORMAT|files:DIR",
+                    help="repeatable (default: see2sound binaural, foa and 5.1, see2sound-original 5.1, naive-pan "
+                         "stereo); files:DIR takes DIR/<scene name>.wav for each scene")
+    bn.add_argument("--room", default="none", choices=ROOM_CHOICES, help="room for the renders (default none: dry)")
+    bn.add_argument("--keep-renders", action="store_true", help="keep the rendered files in DIR/renders/")
+    _common(bn)
 
     dm = commands.add_parser("demo", help="render the bundled example pictures in every format, offline",
                              description="Render the bundled example pictures in every format.")

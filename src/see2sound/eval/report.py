@@ -21,7 +21,12 @@
   ``doa_error_deg``; ``mean_matched_error_deg`` and
   ``median_matched_error_deg`` over ``matched_error_deg``.
 - **F-score** within 20 deg (DCASE style, on the matched peaks) and, for
-  FOA, the energy map's CC and AUC-Judd.
+  FOA, the energy map's CC and AUC-Judd. With one heard source, the
+  whole-file scores the field reports for it: the FOA intensity vector's
+  angular error in radians (``intensity_error_rad``) and the binaural ITD
+  error against the HRTF's (``itd_error_us``), both from :mod:`.metrics`.
+- **Channels**: an FOA file in FuMa or SonoScene360's W,Y,Z,X order is
+  converted to AmbiX first (:mod:`.channels`; ``summary.channels`` says which).
 - **Sound**: with the optional tagger installed and the scene's stems
   readable, each stem's top-5 AudioSet classes against ``sound.audioset``
   (``tag_hit``).
@@ -48,7 +53,8 @@ from ..spatial import loudness
 from ..spatial.geometry import Path as SourcePath
 from ..spatial.geometry import to_spherical
 from ..spatial.hrtf import HRTF
-from . import direction, informed
+from . import direction, informed, metrics
+from .channels import resolve_convention, to_ambix
 
 
 def infer_format(path: str | os.PathLike, channels: int, given: str | None) -> str:
@@ -147,10 +153,13 @@ def _mean_median(values: list) -> tuple[float | None, float | None]:
 
 
 def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = None,
-             hrtf: str | os.PathLike | None = None, tags: bool = True, informed_direction: bool = True) -> dict:
+             hrtf: str | os.PathLike | None = None, tags: bool = True, informed_direction: bool = True,
+             channels: str | None = None) -> dict:
     """The evaluation report of a rendered file against its scene (see module docstring).
 
     ``informed_direction=False`` scores direction by position-only matching alone (no stems read).
+    ``channels``: an FOA file's convention (``ambix``, ``fuma``, ``wyzx``; default: what its
+    metadata or name says, else AmbiX), converted to AmbiX before anything is measured.
     """
     audio_path = Path(audio_path)
     audio, rate = _load(audio_path)
@@ -158,6 +167,12 @@ def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = N
     if not scene.sources:
         raise See2SoundError("the scene has no sources to evaluate")
     output = get_format(fmt)
+    convention = None
+    if output.is_ambisonic:
+        convention = resolve_convention(audio_path, channels)
+        audio = to_ambix(audio, convention)
+    elif channels is not None:
+        raise See2SoundError(f"channels={channels!r}: a channel convention is for ambisonic files, not {fmt}")
     hrtf_set = HRTF.load(hrtf, rate) if output.is_binaural or output.is_ambisonic else None
     targets = intended_directions(scene)
     estimate = direction.estimate_directions(audio, rate, fmt, hrtf_set)
@@ -208,7 +223,9 @@ def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = N
     if found.sources:
         summary.update({"segment_s": informed.SEGMENT_S, "lag_samples": found.lag_samples})
     if output.is_ambisonic:
+        summary["channels"] = convention
         summary.update({k: round(v, 4) for k, v in direction.energy_map_scores(audio, targets).items()})
+    summary.update(_single_source_scores(audio, rate, output, scene, targets, hrtf_set))
     summary.update(_level(audio, rate, fmt, hrtf_set))
     if tag_info:
         summary["tag_hit_rate"] = round(float(np.mean([t["tag_hit"] for t in tag_info.values()])), 3)
@@ -217,10 +234,11 @@ def evaluate(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = N
 
 def evaluate_file(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | None = None,
                   hrtf: str | os.PathLike | None = None, tags: bool = True, compare: str | os.PathLike | None = None,
-                  original_metrics: bool = False, informed_direction: bool = True) -> dict:
+                  original_metrics: bool = False, informed_direction: bool = True, channels: str | None = None) -> dict:
     """:func:`evaluate`, plus SEE-2-SOUND's similarity scores against ``compare`` when given
     (the original's variants with ``original_metrics``)."""
-    report = evaluate(audio_path, scene, fmt=fmt, hrtf=hrtf, tags=tags, informed_direction=informed_direction)
+    report = evaluate(audio_path, scene, fmt=fmt, hrtf=hrtf, tags=tags, informed_direction=informed_direction,
+                      channels=channels)
     if compare is not None:
         from ..io.audio import resample
         from . import similarity
@@ -231,6 +249,32 @@ def evaluate_file(audio_path: str | os.PathLike, scene: Scene, *, fmt: str | Non
         report["similarity"] = {"against": str(compare), "variant": "original" if original_metrics else "correct",
                                 **{k: round(v, 4) for k, v in scores.items()}}
     return report
+
+
+def _single_source_scores(audio: np.ndarray, rate: int, output, scene: Scene, targets: np.ndarray,
+                          hrtf: HRTF | None) -> dict:
+    """The whole-file direction scores the field reports for one source: FOA intensity-vector error, binaural ITD error.
+
+    Only with exactly one heard source (a single intensity vector or ITD
+    says nothing of a mixture); a moving source is judged against its mean
+    direction. See :mod:`.metrics` for the definitions.
+    """
+    heard = [i for i, s in enumerate(scene.sources) if not s.muted]
+    if len(heard) != 1:
+        return {}
+    target = targets[heard[0]]
+    if output.is_ambisonic:
+        return {"intensity_error_rad": _finite(metrics.intensity_angular_error_rad(audio, target), 4)}
+    if output.is_binaural:
+        azimuth, elevation = to_spherical(target)
+        wanted = metrics.hrtf_itd_s(hrtf, float(azimuth), float(elevation))
+        return {"itd_error_us": _finite(metrics.itd_error_us(audio, wanted, rate), 1)}
+    return {}
+
+
+def _finite(value: float, digits: int) -> float | None:
+    """``value`` rounded, or None where it is not a number (a silent file)."""
+    return round(float(value), digits) if math.isfinite(value) else None
 
 
 def _level(audio: np.ndarray, rate: int, fmt: str, hrtf: HRTF | None) -> dict:
