@@ -1,4 +1,4 @@
-"""Speed and memory of `analyze` on a 1080p photo (issue 14 targets). Not a test: run it.
+"""Speed and memory of `analyze` on a 1080p photo (issue 14 and 16 targets). Not a test: run it.
 
     scripts/fetch_test_photos.sh && python benchmarks/bench_analyze.py
 
@@ -9,7 +9,10 @@ is analysed with and without the classifier's label refinement
 (:mod:`see2sound.vision.refine`), for what it adds. A third, where the
 classifier proposes a source no detector found (clock_held.jpg: a clock),
 with and without the proposal step (:mod:`see2sound.vision.propose`: two
-more classifier passes). Writes benchmarks/results-analyze.md.
+more classifier passes). The same measurements of the tree before issue 16
+(:data:`report.BASELINE_REV`, in a temporary git worktree) run in the same
+session, so "before" and "after" share the machine's hour. Writes
+benchmarks/results-analyze.md.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from pathlib import Path
 from PIL import Image
 
 from see2sound.vision.refine import MAX_CROPS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import BASELINE_REV, Baseline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,29 +90,31 @@ def main() -> None:
         clock = Path(tmp) / "clock-1080p.jpg"
         Image.open(ROOT / "tests/data/photos/clock_held.jpg").resize((1920, 1080), Image.Resampling.LANCZOS).save(
             clock, quality=92)
-        result = json.loads(subprocess.run([sys.executable, "-c", CHILD, str(photo), str(animals), str(clock)],
-                                           capture_output=True,
-                                           text=True, check=True).stdout)
+        args = ["-c", CHILD, str(photo), str(animals), str(clock)]
+        with Baseline() as before:
+            old = json.loads(before.python(args).stdout)
+        new = json.loads(subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True).stdout)
+
+    def both(key: str, unit: str = "s", digits: int = 2) -> tuple[str, str]:
+        return f"{old[key]:.{digits}f} {unit}", f"{new[key]:.{digits}f} {unit}"
+
     rows = [
-        ("import see2sound", f"{result['import']:.2f} s", ""),
-        ("load the models: 3 detectors, the classifier (onnxruntime sessions)", f"{result['load']:.2f} s",
-         "target <= 0.5 s"),
-        ("analyze a 1080p photo, first call", f"{result['first']:.2f} s", ""),
-        ("analyze a 1080p photo, models loaded (best of 5)", f"{result['best']:.2f} s", "target <= 0.5 s"),
-        ("analyze a 1080p photo with animals (horses_running.jpg), best of 3",
-         f"{result['animal']:.2f} s", "target <= 0.5 s"),
-        ((f"  of which label refinement (at most {MAX_CROPS} crop(s); best of 3 without it: "
-         f"{result['animal_unrefined']:.2f} s)"), f"{result['animal'] - result['animal_unrefined']:.2f} s", ""),
-        (f"analyze a 1080p photo with a proposed source (clock_held.jpg, {result['proposed']} proposed), best of 3",
-         f"{result['proposal']:.2f} s", "target <= 0.5 s"),
-        (f"  of which the proposal (2 half-picture passes; best of 3 without it: {result['unproposed']:.2f} s)",
-         f"{result['proposal'] - result['unproposed']:.2f} s", ""),
-        ("peak memory of the whole process", f"{result['peak_mb']:.0f} MB", "target <= 400 MB"),
+        ("import see2sound", *both("import"), ""),
+        ("load the models: 3 detectors, the classifier (onnxruntime sessions)", *both("load"), "target <= 0.5 s"),
+        ("analyze a 1080p photo, first call", *both("first"), ""),
+        ("analyze a 1080p photo, models loaded (best of 5)", *both("best"), "target <= 0.4 s (issue 16)"),
+        ("analyze a 1080p photo with animals (horses_running.jpg), best of 3", *both("animal"), "target <= 0.5 s"),
+        (f"  without label refinement (at most {MAX_CROPS} crop(s))", *both("animal_unrefined"), ""),
+        (f"analyze a 1080p photo with a proposed source (clock_held.jpg; proposed before/after: {old['proposed']}/"
+         f"{new['proposed']}), best of 3", *both("proposal"), "target <= 0.5 s"),
+        ("  without the proposal step (2 half-picture passes)", *both("unproposed"), ""),
+        ("peak memory of the whole process", *both("peak_mb", "MB", 0), "target <= 400 MB"),
     ]
     lines = [(f"Measured {time.strftime('%Y-%m-%d')} on a 2-core x86_64 machine; 1920x1080 JPEG (zidane.jpg "
-             "upscaled), ensemble detector with mirror and tile views."), "",
-             "| step | measured | target |", "| --- | --- | --- |"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+              f"upscaled), the default ensemble detector. Before: {BASELINE_REV} (before issue 16: SSD and NanoDet "
+              "also on four tiles); after: this tree; both in this run, each in a fresh process."), "",
+             "| step | before | after | target |", "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     text = "\n".join(lines) + "\n"
     print(text)
     (ROOT / "benchmarks/results-analyze.md").write_text(text)
