@@ -1,6 +1,6 @@
 """The ``see2sound`` command (SPEC §4): parses, builds a Pipeline and options, reports.
 
-Commands: ``render``, ``analyze``, ``spatialize``, ``eval``, ``labels`` (``write``, ``score``), ``bench``, ``demo``,
+Commands: ``render``, ``batch``, ``analyze``, ``spatialize``, ``eval``, ``labels`` (``write``, ``score``), ``bench``, ``demo``,
 ``serve``, ``list``, ``sounds`` (``import``, ``fetch``, ``list``, ``check``);
 their flags are in :mod:`.parser`. Library errors name Python parameters;
 :func:`main` turns them into flags (:data:`.parser.FLAGS`).
@@ -55,8 +55,9 @@ def _analysis_options(args) -> AnalysisOptions:
                            duration_s=args.duration, analysis_rate_hz=args.analysis_rate)
 
 
-def _pipeline(args, video: bool = False) -> Pipeline:
-    """The Pipeline the flags ask for: a preset with any component named on the command line."""
+def _pipeline(args, video: bool = False, factory: type | None = None) -> Pipeline:
+    """The Pipeline the flags ask for: a preset with any component named on the command line
+    (``factory``: a Pipeline subclass to make it with)."""
     from ..pipeline import Pipeline
 
     if args.models and args.preset and args.models != args.preset:
@@ -68,7 +69,7 @@ def _pipeline(args, video: bool = False) -> Pipeline:
         if value != default and not sam_clip:
             raise See2SoundError(f"{flag}: only with --detector sam-clip (or --preset hub, --preset paper)")
     sound = getattr(args, "sound", None)
-    return Pipeline.from_preset(
+    return (factory or Pipeline).from_preset(
         preset, video=video, detector=detector, depth=None if args.depth in (None, "none", "") else args.depth,
         sound=sound, renderer=getattr(args, "renderer", None), libraries=tuple(getattr(args, "library", ())),
         detector_options={"sam": args.sam, "clip": args.clip} if sam_clip else None,
@@ -314,6 +315,16 @@ def _demo(args) -> None:
         print(f"each folder in {args.output}/ also has the picture, its scene (.json), stems/ and an overlay (.png)")
 
 
+def _batch(args) -> None:
+    from ..batch import SUMMARY_NAME, run_batch
+
+    summary = run_batch(args, say=None if args.quiet else print)
+    failed = len(summary.failed) + len(summary.failed_before)
+    if failed:
+        raise See2SoundError(f"{failed} of {summary.items} item(s) failed; see "
+                             f"{Path(args.output) / SUMMARY_NAME}")
+
+
 def _list(args) -> None:
     from ..registry import list_components
 
@@ -394,7 +405,7 @@ def _sounds(args) -> None:
 
 
 COMMANDS = {"render": _render, "analyze": _analyze, "spatialize": _spatialize, "eval": _eval, "labels": _labels,
-            "bench": _bench, "demo": _demo, "serve": _serve, "list": _list, "sounds": _sounds}
+            "bench": _bench, "batch": _batch, "demo": _demo, "serve": _serve, "list": _list, "sounds": _sounds}
 
 
 def _flag_message(exc: ParameterError) -> str:

@@ -32,7 +32,7 @@ FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf",
          "report": "--json", "stems": "--stems", "max_jobs_per_client": "--max-jobs-per-client",
          "max_jobs": "--max-jobs", "max_store_gb": "--max-store-gb", "max_duration_s": "--max-duration",
          "keep_days": "--keep-days", "name": "--name", "key": "--key", "license": "--license",
-         "classes": "--classes", "out": "--out"}
+         "classes": "--classes", "out": "--out", "variants": "--variants", "hrtf_dir": "--hrtf-dir"}
 
 
 
@@ -48,9 +48,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="more detail, tracebacks on internal errors")
 
 
-def _audio_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="output file, .wav (WAVE_FORMAT_EXTENSIBLE) or .flac")
+def _audio_options(p: argparse.ArgumentParser, output: bool = True) -> None:
+    if output:
+        p.add_argument("-o", "--output", required=True, metavar="OUT",
+                       help="output file, .wav (WAVE_FORMAT_EXTENSIBLE) or .flac")
     p.add_argument("--format", choices=tuple(FORMATS),
                    help="binaural (default), foa (AmbiX), stereo, 5.1 or 7.1; else taken from OUT's name")
     p.add_argument("--sample-rate", type=int, default=48000, metavar="HZ")
@@ -68,7 +69,7 @@ def _audio_options(p: argparse.ArgumentParser) -> None:
                         "(5.1 only, needs pyroomacoustics); any registered renderer (see2sound list)")
 
 
-def _picture_options(p: argparse.ArgumentParser) -> None:
+def _picture_options(p: argparse.ArgumentParser, overlay: bool = True) -> None:
     p.add_argument("--hfov", type=float, metavar="DEG", help="horizontal field of view (default: from EXIF, else 65)")
     p.add_argument("--projection", choices=("auto", "perspective", "equirect"), default="auto",
                    help="equirect = 360 deg panorama (auto: from XMP GPano or a 2:1 picture)")
@@ -89,7 +90,8 @@ def _picture_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, default=10.0, metavar="S", help="the scene's length (default 10)")
     p.add_argument("--analysis-rate", type=float, default=5.0, metavar="HZ",
                    help="video: pictures analysed per second (default 5)")
-    p.add_argument("--overlay", metavar="PNG", help="also draw the sources on the picture and a map")
+    if overlay:
+        p.add_argument("--overlay", metavar="PNG", help="also draw the sources on the picture and a map")
     p.add_argument("--depth", default=None, metavar="MODEL",
                    help="distances from learned depth: depth-anything-outdoor, depth-anything-indoor, "
                         "depth-anything-relative, a hub id or a folder (quality mode, needs see2sound[hub]); "
@@ -121,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--keep-original", choices=("track", "mix", "drop"), default="track",
                     help="video into .mp4/.mov: keep its soundtrack as a second track (default), mix it in, or drop it")
     _common(rd)
+
+    _batch(commands)
 
     an = commands.add_parser("analyze", help="find what in a picture makes sound and where",
                              description="Vision only: a picture in, a see2sound.scene/2 file out (no audio yet).")
@@ -235,6 +239,48 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ls)
     _sounds(commands)
     return parser
+
+
+def _render_sound_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0, help="which sounds, and where they start (default 0)")
+    p.add_argument("--library", action="append", default=[], metavar="DIR",
+                   help="a folder of your own sounds (repeatable; also SEE2SOUND_LIBRARY)")
+    p.add_argument("--sound", default=None, metavar="MODEL",
+                   help="library (default) or text-to-audio: stable-audio-open, audioldm2, a hub id or a folder")
+    p.add_argument("--sound-steps", type=int, default=None, metavar="N", help="text-to-audio diffusion steps")
+    p.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
+    p.add_argument("--keep-original", choices=("track", "mix", "drop"), default="track",
+                   help="with --mux: keep a video's soundtrack as a second track (default), mix it in, or drop it")
+
+
+def _batch(commands) -> None:
+    ba = commands.add_parser("batch", help="many pictures and videos, resumable, one process per core",
+                             description="Render every picture and video of folders, globs or manifests "
+                                         "(CSV, JSONL, Parquet: a path column, optional format, duration, seed, "
+                                         "hfov, preset) into OUT_DIR, mirroring the input tree: per item the "
+                                         "audio and the scene. Resumable: run the same command again to go on; "
+                                         "a failed item is recorded and the rest go on. See docs/guide/batch.md.")
+    ba.add_argument("inputs", nargs="+", metavar="INPUT", help="folders, globs, pictures, videos or manifests")
+    ba.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="a folder (made if missing)")
+    ba.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes (default: the cores)")
+    ba.add_argument("--engine", choices=("local",), default="local", help="local: a process pool (default)")
+    ba.add_argument("--retry-failed", action="store_true", help="render again the items that failed before")
+    ba.add_argument("--ext", choices=("wav", "flac"), default="wav", help="the audio files' type (default wav)")
+    ba.add_argument("--mux", action="store_true", help="a video's output is the video with the sound (.mp4/.mov)")
+    ba.add_argument("--stems", action="store_true", help="also each source's dry sound in NAME-stems/ (the scene "
+                                                         "then names them)")
+    ba.add_argument("--overlay", action="store_true", help="also NAME.png: the sources drawn on the picture")
+    ba.add_argument("--labels", action="store_true",
+                    help="dataset mode: also NAME.csv, DCASE SELD labels (one class map: OUT_DIR/classes.json)")
+    ba.add_argument("--variants", type=int, default=1, metavar="K",
+                    help="K renders per item (NAME.vk.*): other seeds, rooms, HRTFs and a turn of the whole field")
+    ba.add_argument("--hrtf-dir", metavar="DIR", help="SOFA files the variants take in turn")
+    ba.add_argument("--worker-memory", type=float, default=None, metavar="MB",
+                    help="address-space limit of each worker; an item that needs more fails alone")
+    _audio_options(ba, output=False)
+    _picture_options(ba, overlay=False)
+    _render_sound_options(ba)
+    _common(ba)
 
 
 def _sounds(commands) -> None:

@@ -1,0 +1,102 @@
+"""Throughput of `see2sound batch` with 1 and 2 workers: pictures -> 10 s binaural.
+
+    python benchmarks/bench_batch.py [--items 200] [--duration 10] [--workers 1,2]
+
+The pictures are copies of the bundled examples and the test photos
+(tests/data/photos), under distinct names. Each run is a fresh
+`see2sound batch` process into an empty folder; its worker processes'
+peak resident memory (VmHWM, Linux) is sampled while it runs. Reported:
+items per minute (the batch's own count, model loading included), peak
+memory per worker, and the speed-up of each worker count over 1 worker
+(the issue's target: 2 workers >= 1.7x on a 2-core machine).
+
+Writes benchmarks/results-batch.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PICTURES = sorted((ROOT / "src/see2sound/data/examples").glob("*.jpg")) + \
+    sorted(p for p in (ROOT / "tests/data/photos").iterdir() if p.suffix.lower() in (".jpg", ".png", ".webp"))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _peak_kb(pid: int) -> int | None:
+    try:
+        return int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1))
+    except (OSError, AttributeError):
+        return None
+
+
+def run(folder: Path, workers: int, duration: float) -> dict:
+    out = folder / f"out-{workers}"
+    command = [sys.executable, "-m", "see2sound.cli", "batch", str(folder / "in"), "-o", str(out), "--workers",
+               str(workers), "--duration", str(duration), "--format", "binaural", "-q"]
+    began = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT)
+    peaks: dict[int, int] = {}
+    while process.poll() is None:
+        for child in _children(process.pid):
+            kb = _peak_kb(child)
+            if kb is not None:
+                peaks[child] = max(kb, peaks.get(child, 0))
+        time.sleep(0.5)
+    wall = time.perf_counter() - began
+    summary = json.loads((out / "see2sound-summary.json").read_text())
+    workers_peak = sorted(peaks.values(), reverse=True)[:workers]  # the pool's workers, not its helper process
+    return {"workers": workers, "status": process.returncode, "done": summary["done"],
+            "failed": len(summary["failed"]), "batch_s": summary["seconds"], "wall_s": wall,
+            "items_per_min": summary["items_per_minute"], "peak_mb": [round(kb / 1024) for kb in workers_peak]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/results-batch.md"))
+    a = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        folder = Path(tmp)
+        (folder / "in").mkdir()
+        for i in range(a.items):
+            picture = PICTURES[i % len(PICTURES)]
+            shutil.copy(picture, folder / "in" / f"{i:04d}-{picture.stem}{picture.suffix}")
+        rows = [run(folder, int(w), a.duration) for w in a.workers.split(",")]
+    base = rows[0]["items_per_min"]
+    lines = [f"# see2sound batch: {a.items} pictures -> {a.duration:g} s binaural", "",
+             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+             f"{platform.python_version()}; `python benchmarks/bench_batch.py --items {a.items}`.", "",
+             "| workers | done | failed | batch s | items/min | speed-up | peak RSS per worker (MB) |",
+             "|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['workers']} | {r['done']} | {r['failed']} | {r['batch_s']:.1f} | {r['items_per_min']:.1f} "
+                     f"| {r['items_per_min'] / base:.2f}x | {', '.join(map(str, r['peak_mb']))} |")
+    text = "\n".join(lines) + "\n"
+    Path(a.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

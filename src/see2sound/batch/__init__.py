@@ -1,0 +1,271 @@
+"""Batch rendering: many pictures and videos, resumable, one failure never stopping the rest.
+
+``see2sound batch INPUTS... -o OUT`` (SPEC §4, docs/guide/batch.md) expands
+its inputs into items (:mod:`.items`), skips those the run manifest
+(:mod:`.manifest`) says are done with the same input and options, renders
+the others through an engine (:mod:`.engine`: a pool of worker processes,
+each with its models loaded once; :mod:`.worker`), records each as it
+finishes, and ends with a summary (done, skipped, failed with reasons,
+throughput) as a table and ``OUT/see2sound-summary.json``. Dataset mode
+writes DCASE SELD labels beside each output with one class map for the
+batch (``OUT/classes.json``) and augmented variants (:mod:`.variants`).
+
+Contents
+--------
+run_batch, BatchSummary, plan, batch_class_map
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ParameterError, See2SoundError
+from .items import Item, expand_inputs
+from .manifest import MANIFEST_NAME, RunManifest, file_sha256, options_sha256, versions
+
+SUMMARY_NAME = "see2sound-summary.json"
+CLASSES_NAME = "classes.json"
+LOCK_NAME = ".see2sound-batch.lock"
+#: Command-line options that do not change what an item's files hold (left out of its options hash).
+NOT_RENDER_OPTIONS = {"command", "inputs", "output", "workers", "quiet", "verbose", "retry_failed", "engine",
+                      "worker_memory", "variants", "hrtf_dir", "labels", "stems", "overlay", "mux", "ext"}
+
+
+def batch_class_map():
+    """One class per label of see2sound's vocabulary, sorted: the same indices for every item and every run."""
+    from ..eval.seld import ClassMap
+    from ..vision.vocabulary import KINDS
+
+    names = sorted(KINDS)
+    return ClassMap(names, {name: i for i, name in enumerate(names)})
+
+
+@dataclass
+class BatchSummary:
+    """What a run did: counts, failures (item, error line), throughput, and each worker's model loads."""
+
+    items: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    failed_before: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: int = 1
+    model_loads: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def items_per_minute(self) -> float:
+        rendered = self.done + len(self.failed)
+        return 60.0 * rendered / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        return {"items": self.items, "done": self.done, "skipped": self.skipped,
+                "failed": [{"item": i, "error": e} for i, e in self.failed],
+                "failed_before": [{"item": i, "error": e} for i, e in self.failed_before],
+                "seconds": round(self.seconds, 3), "items_per_minute": round(self.items_per_minute, 2),
+                "workers": self.workers, "model_loads": self.model_loads}
+
+    def table(self) -> str:
+        lines = [f"{'items':16s} {self.items}", f"{'done':16s} {self.done}",
+                 f"{'skipped (done)':16s} {self.skipped}", f"{'failed':16s} {len(self.failed)}"]
+        if self.failed_before:
+            lines.append(f"{'failed before':16s} {len(self.failed_before)} (--retry-failed to try again)")
+        lines.append(f"{'throughput':16s} {self.items_per_minute:.1f} items/min over {self.seconds:.1f} s "
+                     f"with {self.workers} worker(s)")
+        for item, error in self.failed + self.failed_before:
+            lines.append(f"  {item}: {error}")
+        return "\n".join(lines)
+
+
+def plan(items: list[Item], args, hrtfs: list[Path]) -> list[dict]:
+    """One task per item, or per variant of it: name, source, options (the item's and its variant's)."""
+    from .variants import variant_options
+
+    tasks = []
+    for item in items:
+        if args.variants <= 1:
+            tasks.append({"item": item.name, "source": str(item.source), "options": dict(item.options)})
+            if hrtfs:
+                tasks[-1]["options"]["hrtf"] = str(hrtfs[0])
+            continue
+        seed = item.options.get("seed", args.seed)
+        for k in range(args.variants):
+            options = {**item.options, **variant_options(k, seed, hrtfs, item.name)}
+            tasks.append({"item": f"{item.name}.v{k}", "source": str(item.source), "options": options,
+                          "variant": k})
+    return tasks
+
+
+def _task_hash(task: dict, args, settings: dict) -> str:
+    base = {k: v for k, v in sorted(vars(args).items()) if k not in NOT_RENDER_OPTIONS}
+    outputs = {k: settings.get(k) for k in ("ext", "mux", "stems", "overlay", "labels")}
+    return options_sha256({"args": base, "item": task["options"], "outputs": outputs})
+
+
+def _hrtf_files(folder: str | None) -> list[Path]:
+    if folder is None:
+        return []
+    path = Path(folder)
+    if not path.is_dir():
+        raise ParameterError("hrtf_dir", f"{folder}: no such folder")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".sofa" and p.is_file())
+    if not files:
+        raise ParameterError("hrtf_dir", f"no .sofa files in {folder}")
+    return files
+
+
+def _remove_partials(out: Path) -> None:
+    """Temporary files and folders (``.NAME.XXXX.part``) an interrupted or killed run left behind."""
+    for path in sorted(out.rglob(".*.part"), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+
+
+@contextlib.contextmanager
+def _locked(out: Path):
+    import fcntl
+
+    with open(out / LOCK_NAME, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise See2SoundError(f"{out}: another batch is writing into this folder") from None
+        yield
+
+
+def _settings(args) -> dict:
+    settings = {"ext": args.ext, "mux": args.mux, "stems": args.stems, "overlay": args.overlay,
+                "labels": args.labels, "worker_memory_mb": args.worker_memory}
+    if args.labels:
+        settings["class_map"] = batch_class_map().to_dict()
+    return settings
+
+
+def _progress(enabled: bool, total: int):
+    """A rich progress bar on stderr with items/s and the time left; a callback (done count) or a no-op."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    if not (enabled and console.is_terminal):
+        return contextlib.nullcontext(lambda n: None)
+
+    @contextlib.contextmanager
+    def bar():
+        with Progress(TextColumn("batch"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
+                      transient=True) as progress:
+            task = progress.add_task("batch", total=total, rate="")
+            began = time.perf_counter()
+
+            def update(n: int) -> None:
+                rate = n / max(time.perf_counter() - began, 1e-9)
+                progress.update(task, completed=n, rate=f"{rate:.2f} items/s")
+
+            yield update
+
+    return bar()
+
+
+def run_batch(args, *, say=print, engine=None) -> BatchSummary:
+    """Run ``see2sound batch`` with the parsed command line ``args``; returns the summary.
+
+    ``say``: where the summary table goes (None: nowhere). ``engine``: an
+    engine object (default: :class:`.engine.LocalEngine` with ``args.workers``).
+    """
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise See2SoundError(f"{out}: exists and is not a folder")
+    if args.variants < 1 or args.variants > 1000:
+        raise ParameterError("variants", f"from 1 to 1000, got {args.variants}")
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise ParameterError("workers", f"from 1 to 256, got {args.workers}")
+    if args.hrtf_dir is not None and args.hrtf is not None:
+        raise ParameterError("hrtf_dir", "give a folder of SOFA files or one HRTF file, not both")
+    items = expand_inputs(args.inputs, skip=out)
+    hrtfs = _hrtf_files(args.hrtf_dir)
+    settings = _settings(args)
+    if not out.parent.is_dir():
+        raise See2SoundError(f"{out}: folder {out.parent} does not exist")
+    out.mkdir(exist_ok=True)
+    with _locked(out):
+        _remove_partials(out)
+        return _run(args, out, items, hrtfs, settings, say, engine)
+
+
+def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine) -> BatchSummary:
+    manifest = RunManifest(out)
+    tasks = plan(items, args, hrtfs)
+    summary = BatchSummary(items=len(tasks), workers=1)
+    hashes: dict[str, str] = {}
+    todo = []
+    for task in tasks:
+        source = task["source"]
+        try:
+            hashes.setdefault(source, file_sha256(source))
+        except OSError as exc:
+            raise See2SoundError(f"{source}: cannot be read ({exc.strerror})") from None
+        task.update(out_dir=str(out), input_sha256=hashes[source], options_sha256=_task_hash(task, args, settings))
+        if manifest.is_done(task["item"], task["input_sha256"], task["options_sha256"], out):
+            summary.skipped += 1
+            continue
+        before = manifest.failed_before(task["item"], task["input_sha256"], task["options_sha256"])
+        if before is not None and not args.retry_failed:
+            summary.failed_before.append((task["item"], before.get("error") or "error: failed"))
+            continue
+        todo.append(task)
+    if settings.get("labels"):
+        from ..io.files import atomic_output
+
+        with atomic_output(out / CLASSES_NAME) as tmp:
+            Path(tmp).write_text(json.dumps(settings["class_map"], indent=2) + "\n", encoding="utf-8")
+    stamp = versions()
+    workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
+    summary.workers = workers
+    if engine is None and todo:
+        from .engine import LocalEngine
+
+        engine = LocalEngine(args, settings, workers)
+    began = time.perf_counter()
+    count = 0
+    try:
+        with _progress(not args.quiet, len(todo)) as progress:
+            def on_result(task: dict, result: dict) -> None:
+                nonlocal count
+                record = {"item": task["item"], "input": task["source"], "input_sha256": task["input_sha256"],
+                          "options_sha256": task["options_sha256"], "options": task["options"], **result,
+                          "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                          "versions": stamp}
+                manifest.append(record)
+                if record["status"] == "done":
+                    summary.done += 1
+                else:
+                    summary.failed.append((task["item"], record["error"]))
+                if result.get("worker") is not None:
+                    summary.model_loads[str(result["worker"])] = result["model_loads"]
+                count += 1
+                progress(count)
+
+            if todo:
+                engine.run(todo, on_result)
+    finally:
+        summary.seconds = time.perf_counter() - began
+        _remove_partials(out)
+        manifest.compact()
+    from ..io.files import atomic_output
+
+    with atomic_output(out / SUMMARY_NAME) as tmp:
+        Path(tmp).write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+    if say is not None:
+        say(summary.table())
+    return summary
+
+
+__all__ = ["run_batch", "BatchSummary", "plan", "batch_class_map", "MANIFEST_NAME", "SUMMARY_NAME"]
