@@ -68,7 +68,9 @@ class AnalysisOptions:
     ``projection``: ``auto``, ``perspective`` or ``equirect``;
     ``max_sources``: at most this many sources (1-64); ``duration_s``: a
     picture's scene length (a video's is the video's); ``analysis_rate_hz``:
-    video pictures analysed per second (0.5-30).
+    video pictures analysed per second (0.5-30); ``detect_every``: the
+    detectors run on every this-many-th of them (1-30; 1: on all), and
+    tracks are followed by their looks in between (:mod:`see2sound.video.follow`).
     """
 
     hfov_deg: float | None = None
@@ -76,6 +78,7 @@ class AnalysisOptions:
     max_sources: int = 6
     duration_s: float = 10.0
     analysis_rate_hz: float = 5.0
+    detect_every: int = 5
 
     def __post_init__(self):
         if self.hfov_deg is not None and (isinstance(self.hfov_deg, bool) or not isinstance(self.hfov_deg, (int, float))
@@ -90,6 +93,9 @@ class AnalysisOptions:
         if isinstance(self.analysis_rate_hz, bool) or not isinstance(self.analysis_rate_hz, (int, float)) \
                 or not (math.isfinite(self.analysis_rate_hz) and 0.5 <= self.analysis_rate_hz <= 30):
             raise ParameterError("analysis_rate_hz", f"must be from 0.5 to 30 per second, got {self.analysis_rate_hz!r}")
+        if isinstance(self.detect_every, bool) or not isinstance(self.detect_every, (int, np.integer)) \
+                or not 1 <= self.detect_every <= 30:
+            raise ParameterError("detect_every", f"must be a whole number from 1 to 30, got {self.detect_every!r}")
 
 
 @dataclass(frozen=True)
@@ -261,8 +267,9 @@ class Pipeline:
 
             self._check_video()
 
-            return analyze_video(path, rate_hz=analysis.analysis_rate_hz, hfov_deg=analysis.hfov_deg,
-                                 projection=analysis.projection, max_sources=max_sources, progress=progress)
+            return analyze_video(path, rate_hz=analysis.analysis_rate_hz, detect_every=analysis.detect_every,
+                                 hfov_deg=analysis.hfov_deg, projection=analysis.projection, max_sources=max_sources,
+                                 progress=progress)
         from .vision import analyze_picture
 
         return analyze_picture(path, hfov_deg=analysis.hfov_deg, projection=analysis.projection,

@@ -12,13 +12,16 @@ how many were. More than :data:`MAX_BAD_SHARE` of the frames, or more than
 
 Contents
 --------
-VideoInfo, probe, analysis_frames, MAX_BAD_SHARE, MAX_BAD_IN_A_ROW
+VideoInfo, probe, analysis_pictures, AnalysisPicture, analysis_frames, read_ahead, MAX_BAD_SHARE,
+MAX_BAD_IN_A_ROW
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -121,25 +124,67 @@ def _rotation(container, stream) -> int:
     return 0
 
 
-def _picture(frame, max_side: int) -> np.ndarray:
-    rgb = frame.to_ndarray(format="rgb24")
+def _picture(frame, max_side: int, format: str = "rgb24", reformatter=None) -> np.ndarray:
+    """The frame upright (its display rotation applied), scaled by swscale to fit ``max_side``.
+
+    ``reformatter``: a :class:`av.video.reformatter.VideoReformatter` to reuse (it keeps its scaler from one frame
+    to the next, which costs more than the scaling itself at these sizes); one thread at a time.
+    """
+    width, height = frame.width, frame.height
+    scale = min(1.0, max_side / max(width, height))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = None if size == (width, height) else "AREA"
+    if reformatter is None:
+        pixels = frame.reformat(width=size[0], height=size[1], format=format, interpolation=interpolation).to_ndarray()
+    else:
+        pixels = reformatter.reformat(frame, width=size[0], height=size[1], format=format,
+                                      interpolation=interpolation).to_ndarray()
     rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
     if rotation:
         # The display matrix rotates counter-clockwise by this angle.
-        rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))
-    scale = max_side / max(rgb.shape[:2])
-    if scale < 1.0:
-        from PIL import Image
-
-        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
-    return rgb
+        pixels = np.ascontiguousarray(np.rot90(pixels, k=rotation // 90))
+    return pixels
 
 
-def analysis_frames(path: str | os.PathLike, rate_hz: float, *, max_side: int = ANALYSIS_MAX_SIDE,
-                    progress=None, duration_s: float | None = None,
-                    notes: list[str] | None = None) -> Iterator[tuple[float, np.ndarray]]:
-    """(time in s, RGB picture) every 1/rate_hz seconds of the video, decoding as it goes.
+class AnalysisPicture:
+    """One analysed frame: its time ``t`` (s) and the frame, converted only when asked.
+
+    :meth:`rgb` and :meth:`grey` convert (and keep) the picture at a size; a
+    frame that only needs a small picture (to follow tracks between
+    detections) never costs a full-size conversion. Conversion releases the
+    GIL, so it may run in another thread than the decoding; the pictures of
+    one :func:`analysis_pictures` share their scalers, so convert them in one
+    thread at a time.
+    """
+
+    def __init__(self, t: float, frame, scalers: dict | None = None):
+        self.t = t
+        self._frame = frame
+        self._scalers = scalers if scalers is not None else {}
+        self._made: dict[tuple[str, int], np.ndarray] = {}
+
+    def _converted(self, format: str, max_side: int) -> np.ndarray:
+        key = (format, max_side)
+        if key not in self._made:
+            if key not in self._scalers:
+                from av.video.reformatter import VideoReformatter
+
+                self._scalers[key] = VideoReformatter()
+            self._made[key] = _picture(self._frame, max_side, format, self._scalers[key])
+        return self._made[key]
+
+    def rgb(self, max_side: int = ANALYSIS_MAX_SIDE) -> np.ndarray:
+        """RGB uint8 [shape=(h, w, 3)], upright, its longer side at most ``max_side``."""
+        return self._converted("rgb24", max_side)
+
+    def grey(self, max_side: int) -> np.ndarray:
+        """Luma uint8 [shape=(h, w)], upright, its longer side at most ``max_side``."""
+        return self._converted("gray", max_side)
+
+
+def analysis_pictures(path: str | os.PathLike, rate_hz: float, *,
+                      notes: list[str] | None = None) -> Iterator[AnalysisPicture]:
+    """An :class:`AnalysisPicture` every 1/rate_hz seconds of the video, decoding as it goes.
 
     Frames that cannot be decoded are skipped and counted: ``notes`` (when
     given) gets one line saying how many; past :data:`MAX_BAD_SHARE` or
@@ -150,6 +195,7 @@ def analysis_frames(path: str | os.PathLike, rate_hz: float, *, max_side: int = 
     path = Path(path)
     next_t = 0.0
     tally = _Tally()
+    scalers: dict = {}
     try:
         container = av.open(str(path))
     except Exception as exc:
@@ -159,7 +205,7 @@ def analysis_frames(path: str | os.PathLike, rate_hz: float, *, max_side: int = 
             raise InputError(f"{path}: no picture stream: a video needs one")
         stream = container.streams.video[0]
         # Slice threads only: with frame threads a decoding error surfaces packets later, and one at the
-        # end loses the frames the threads held. Decoding is a few per cent of the analysis's time.
+        # end loses the frames the threads held. Decoding runs beside the analysis (read_ahead) anyway.
         stream.thread_type = "SLICE"
         for frame in _decoded(av, path, container, stream, tally):
             if frame.time is None:
@@ -167,14 +213,105 @@ def analysis_frames(path: str | os.PathLike, rate_hz: float, *, max_side: int = 
             t = float(frame.time)
             if t + 1e-6 < next_t:
                 continue
-            yield t, _picture(frame, max_side)
+            yield AnalysisPicture(t, frame, scalers)
             next_t = t + 1.0 / rate_hz
-            if progress is not None and duration_s:
-                progress(min(1.0, t / duration_s))
         listed = stream.frames or 0
     tally.check(path)
     if notes is not None:
         notes.extend(tally.notes(path, listed))
+
+
+def analysis_frames(path: str | os.PathLike, rate_hz: float, *, max_side: int = ANALYSIS_MAX_SIDE,
+                    progress=None, duration_s: float | None = None,
+                    notes: list[str] | None = None) -> Iterator[tuple[float, np.ndarray]]:
+    """(time in s, RGB picture) every 1/rate_hz seconds of the video, decoding as it goes.
+
+    As :func:`analysis_pictures`, each picture converted at ``max_side``;
+    ``progress`` is called with the fraction of ``duration_s`` read.
+    """
+    for picture in analysis_pictures(path, rate_hz, notes=notes):
+        yield picture.t, picture.rgb(max_side)
+        if progress is not None and duration_s:
+            progress(min(1.0, picture.t / duration_s))
+
+
+_DONE = object()
+
+
+class read_ahead:
+    """``items``, produced by a thread of their own up to ``depth`` ahead of the consumer, from the moment it is made.
+
+    Decoding (PyAV releases the GIL) then overlaps whatever the caller does
+    meanwhile (loading the detectors) and the analysis after. An exception in
+    the producer is raised in the consumer, after the items produced before
+    it. When the consumer stops early (an error, Ctrl-C, :meth:`close` or the
+    end of a ``with`` block), the producer stops at its next item and the
+    ``items`` generator is closed, which closes the file.
+
+        with read_ahead(analysis_pictures(path, 5.0)) as pictures:
+            for picture in pictures: ...
+    """
+
+    def __init__(self, items: Iterator, depth: int = 8):
+        self._items = items
+        self._slots: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._worker = threading.Thread(target=self._produce, name="see2sound-decode", daemon=True)
+        self._worker.start()
+
+    def _put(self, entry) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        outcome = (_DONE, None)
+        try:
+            for item in self._items:
+                if not self._put((item, None)):
+                    break
+        except BaseException as exc:  # handed to the consumer, which raises it
+            outcome = (_DONE, exc)
+        finally:
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
+        self._put(outcome)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._done:
+            raise StopIteration
+        try:
+            item, exc = self._slots.get()
+        except BaseException:  # Ctrl-C while waiting
+            self.close()
+            raise
+        if item is _DONE:
+            self.close()
+            if exc is not None:
+                raise exc
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stop the producer (at its next item) and wait for it: the file is closed when this returns."""
+        self._done = True
+        self._stop.set()
+        self._worker.join()
+
+    def __enter__(self) -> read_ahead:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class _Tally:

