@@ -102,3 +102,24 @@ def test_a_bed_mixes_its_models_at_their_levels(cache):
     expected = np.sqrt(sum(np.mean(p ** 2) for p in parts))  # uncorrelated models add in power
     assert 0.5 < np.sqrt(np.mean(bed ** 2)) / expected < 2.0
     assert abs(bed[0]) < 1e-6 and abs(bed[-1]) < 1e-6  # faded in and out
+
+
+def test_a_long_bed_repeats_bounded_loops_without_a_seam(monkeypatch):
+    from see2sound.sound import choose
+
+    lengths = []
+    real = choose.bed_loop
+
+    def recording(model, n, sample_rate, family):
+        lengths.append(n)
+        return real(model, n, sample_rate, family)
+
+    monkeypatch.setattr(choose, "bed_loop", recording)
+    sr, seconds = 8000, choose.BED_LOOP_MAX_S + 60.0
+    bed = choose.ambience_bed("indoor-room", seconds, sr, seed=3)
+    assert len(bed) == int(seconds * sr)
+    assert max(lengths) <= choose.BED_LOOP_MAX_S * sr and len(set(lengths)) == len(lengths)  # no common period
+    # Where a loop comes round again the bed goes on as smoothly as anywhere else (no click).
+    steps = np.abs(np.diff(bed.astype(np.float64)))
+    assert steps[len(bed) // 2:].max() < 4 * steps[sr:len(bed) // 2].max()
+    assert np.sqrt(np.mean(bed[-sr:] ** 2)) > 0.3 * np.sqrt(np.mean(bed[sr:2 * sr] ** 2))  # still playing at the end

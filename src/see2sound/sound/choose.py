@@ -76,6 +76,9 @@ AMBIENCE_GAIN_DB = -10.0
 BED_FAMILY = 16
 #: Each model of a bed is mixed within this many dB of its level, by the seed.
 BED_MIX_DB = 1.0
+#: A longer scene's bed repeats loops of at most this long (each model's shorter by BED_LOOP_STAGGER_S).
+BED_LOOP_MAX_S = 30.0
+BED_LOOP_STAGGER_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -335,15 +338,23 @@ def ambience_bed(kind: str, duration_s: float, sample_rate: int, seed: int) -> n
     family (:data:`BED_FAMILY`; :func:`.beds.bed_loop` keeps it in memory and
     on disk); the seed plays each from its own offset, at its level in
     :data:`AMBIENCE_BEDS` within :data:`BED_MIX_DB`. The same seed gives the
-    same samples.
+    same samples. Beyond :data:`BED_LOOP_MAX_S` the loops repeat (each model's
+    of another length), so a 10-minute bed costs what a 30-second one does
+    (the crowd model needs about 13 MB a second of its loop).
     """
     n = max(1, int(round(duration_s * sample_rate)))
     rng = _rng(seed, "ambience", kind)
     mix = np.zeros(n, dtype=np.float32)
-    for name, gain_db in AMBIENCE_BEDS[kind]:
-        loop = bed_loop(name, n, sample_rate, seed // BED_FAMILY)
-        offset = int(rng.integers(n))
+    for k, (name, gain_db) in enumerate(AMBIENCE_BEDS[kind]):
+        # A long scene repeats a loop of at most BED_LOOP_MAX_S, each model's a little shorter than the
+        # last so that the mix never repeats as a whole: memory and time stay those of a short bed.
+        length = min(n, int((BED_LOOP_MAX_S - k * BED_LOOP_STAGGER_S) * sample_rate))
+        loop = bed_loop(name, length, sample_rate, seed // BED_FAMILY)
+        start = int(rng.integers(length))
         gain = np.float32(10 ** ((gain_db + rng.uniform(-BED_MIX_DB, BED_MIX_DB)) / 20))
-        mix[:n - offset] += gain * loop[offset:]
-        mix[n - offset:] += gain * loop[:offset]
+        pos = 0
+        while pos < n:
+            take = min(length - start, n - pos)
+            mix[pos:pos + take] += gain * loop[start:start + take]
+            pos, start = pos + take, 0
     return edge_fade(mix, sample_rate).astype(np.float32)
