@@ -52,7 +52,8 @@ def _analysis_options(args) -> AnalysisOptions:
     from ..pipeline import AnalysisOptions
 
     return AnalysisOptions(hfov_deg=args.hfov, projection=args.projection, max_sources=args.max_sources,
-                           duration_s=args.duration, analysis_rate_hz=args.analysis_rate)
+                           duration_s=args.duration, analysis_rate_hz=args.analysis_rate,
+                           detect_every=args.detect_every)
 
 
 def _pipeline(args, video: bool = False, factory: type | None = None) -> Pipeline:

@@ -25,7 +25,7 @@ ROOM_CHOICES = ("auto", "none", "outdoor", "small", "medium", "large")
 FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf", "room": "--room",
          "loudness_lufs": "--loudness", "true_peak_dbtp": "--true-peak", "hfov_deg": "--hfov", "contender": "--contender",
          "projection": "--projection", "max_sources": "--max-sources", "duration_s": "--duration",
-         "analysis_rate_hz": "--analysis-rate", "seed": "--seed", "detector": "--detector", "depth": "--depth",
+         "analysis_rate_hz": "--analysis-rate", "detect_every": "--detect-every", "seed": "--seed", "detector": "--detector", "depth": "--depth",
          "sound": "--sound", "sound_steps": "--sound-steps", "renderer": "--renderer", "preset": "--preset",
          "keep_original": "--keep-original", "overlay": "--overlay", "scene_path": "--scene-out",
          "preview": "--preview", "output": "-o", "port": "--port", "workers": "--workers", "max_upload_mb": "--max-upload-mb",
@@ -90,6 +90,9 @@ def _picture_options(p: argparse.ArgumentParser, overlay: bool = True) -> None:
     p.add_argument("--duration", type=float, default=10.0, metavar="S", help="the scene's length (default 10)")
     p.add_argument("--analysis-rate", type=float, default=5.0, metavar="HZ",
                    help="video: pictures analysed per second (default 5)")
+    p.add_argument("--detect-every", type=int, default=5, metavar="N",
+                   help="video: the detectors run on every N-th analysed picture, tracks followed in between "
+                        "(default 5; 1: on all)")
     if overlay:
         p.add_argument("--overlay", metavar="PNG", help="also draw the sources on the picture and a map")
     p.add_argument("--depth", default=None, metavar="MODEL",
