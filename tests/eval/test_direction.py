@@ -46,9 +46,10 @@ def test_mirrored_left_right_scores_large_errors(tmp_path):
 @pytest.mark.slow
 def test_a_swapped_channel_order_is_caught(tmp_path):
     foa = plane_wave_foa(30, 10, noise(2.0))
-    write_wav(tmp_path / "fuma.wav", foa[[0, 3, 1, 2]])  # W X Y Z (FuMa order) instead of W Y Z X
+    # W X Y Z (FuMa's order) in a file nothing marks as FuMa (its name would: then it is converted, as it should)
+    write_wav(tmp_path / "swapped.wav", foa[[0, 3, 1, 2]])
     scene = Scene.from_dict(scene_dict([source("s", 30, 10)]), base_dir=tmp_path)
-    assert evaluate(tmp_path / "fuma.wav", scene, tags=False)["sources"][0]["doa_error_deg"] > 30
+    assert evaluate(tmp_path / "swapped.wav", scene, tags=False)["sources"][0]["doa_error_deg"] > 30
 
 
 @pytest.mark.parametrize("fmt", [pytest.param("foa", marks=pytest.mark.slow), "binaural", "5.1"])
