@@ -60,6 +60,21 @@ def _check_duration(value: float, parameter: str = "duration_s") -> float:
     return float(value)
 
 
+#: A video's detectors run on every this-many-th analysed picture (1 to MAX_DETECT_EVERY); tracks are followed
+#: by their looks in between (benchmarks/results-video-accuracy.md chose 5).
+DEFAULT_DETECT_EVERY = 5
+MAX_DETECT_EVERY = 30
+
+
+def check_detect_every(detect_every) -> int:
+    """``detect_every`` if it is a whole number from 1 to :data:`MAX_DETECT_EVERY`, else a ParameterError."""
+    if isinstance(detect_every, bool) or not isinstance(detect_every, (int, np.integer)) \
+            or not 1 <= detect_every <= MAX_DETECT_EVERY:
+        raise ParameterError("detect_every", f"must be a whole number from 1 to {MAX_DETECT_EVERY}, "
+                                             f"got {detect_every!r}")
+    return int(detect_every)
+
+
 @dataclass(frozen=True)
 class AnalysisOptions:
     """How to see (checked when made).
@@ -78,7 +93,7 @@ class AnalysisOptions:
     max_sources: int = 6
     duration_s: float = 10.0
     analysis_rate_hz: float = 5.0
-    detect_every: int = 5
+    detect_every: int = DEFAULT_DETECT_EVERY
 
     def __post_init__(self):
         if self.hfov_deg is not None and (isinstance(self.hfov_deg, bool) or not isinstance(self.hfov_deg, (int, float))
@@ -93,9 +108,7 @@ class AnalysisOptions:
         if isinstance(self.analysis_rate_hz, bool) or not isinstance(self.analysis_rate_hz, (int, float)) \
                 or not (math.isfinite(self.analysis_rate_hz) and 0.5 <= self.analysis_rate_hz <= 30):
             raise ParameterError("analysis_rate_hz", f"must be from 0.5 to 30 per second, got {self.analysis_rate_hz!r}")
-        if isinstance(self.detect_every, bool) or not isinstance(self.detect_every, (int, np.integer)) \
-                or not 1 <= self.detect_every <= 30:
-            raise ParameterError("detect_every", f"must be a whole number from 1 to 30, got {self.detect_every!r}")
+        check_detect_every(self.detect_every)
 
 
 @dataclass(frozen=True)

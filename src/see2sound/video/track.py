@@ -5,7 +5,7 @@
    and then beside the analysis.
 2. The detectors (the whole frame only: tiles and the mirror image cost too
    much per frame) run on every ``detect_every``-th analysed picture
-   (default :data:`DEFAULT_DETECT_EVERY`) and at each scene cut; in between,
+   (default :data:`see2sound.pipeline.DEFAULT_DETECT_EVERY`) and at each scene cut; in between,
    each track is followed by its looks (:mod:`.follow`), so it still has a
    box, and a direction, at every analysed picture. ``detect_every=1``
    detects on every picture, as before issue 16.
@@ -29,7 +29,7 @@
 
 Contents
 --------
-analyze_video, check_detect_every, Shot, DEFAULT_DETECT_EVERY
+analyze_video, Shot
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError, MissingExtraError, ParameterError
+from ..pipeline import DEFAULT_DETECT_EVERY, check_detect_every
 from ..scene import Ambience, Keyframe, Position, Scene, Segment, Source
 from ..spatial.signals import ACTIVE_FADE_S
 from ..vision.ambience import classify_ambience
@@ -78,9 +79,6 @@ HISTOGRAM_SIDE = 320
 #: A detection overlapping a followed box by this much (IoU) is that track's sighting.
 FOLLOWED_OVERLAP = 0.3
 DEFAULT_RATE_HZ = 5.0
-#: The detectors run on every this-many-th analysed picture; tracks are followed by their looks in between.
-DEFAULT_DETECT_EVERY = 5
-MAX_DETECT_EVERY = 30
 
 
 @dataclass
@@ -189,15 +187,6 @@ def analyze_video(path, *, rate_hz: float = DEFAULT_RATE_HZ, detect_every: int =
     if len(segments) > 1:
         notes.append(f"{len(segments) - 1} scene cut(s) found; tracks restart and the ambience follows each shot")
     return scene, info, notes
-
-
-def check_detect_every(detect_every) -> int:
-    """``detect_every`` if it is a whole number from 1 to :data:`MAX_DETECT_EVERY`, else a ParameterError."""
-    if isinstance(detect_every, bool) or not isinstance(detect_every, (int, np.integer)) \
-            or not 1 <= detect_every <= MAX_DETECT_EVERY:
-        raise ParameterError("detect_every", f"must be a whole number from 1 to {MAX_DETECT_EVERY}, "
-                                             f"got {detect_every!r}")
-    return int(detect_every)
 
 
 class _Analysis:
