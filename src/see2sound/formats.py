@@ -49,6 +49,13 @@ class Layout:
         """Indices of the channels that are loudspeakers (not LFE)."""
         return [i for i, a in enumerate(self.azimuths_deg) if a is not None]
 
+    def speaker_directions(self):
+        """Unit vectors of the loudspeakers [shape=(len(speakers), 3)], in :attr:`speakers` order (SPEC §1 axes)."""
+        from .spatial.geometry import to_unit_vector
+
+        idx = self.speakers
+        return to_unit_vector([self.azimuths_deg[i] for i in idx], [0.0] * len(idx))
+
 
 @dataclass(frozen=True)
 class Encoder:

@@ -46,6 +46,7 @@ import numpy as np
 
 from ..errors import ParameterError, See2SoundError
 from ..formats import get_format
+from ..registry import Component, names
 from ..scene import Scene
 
 #: What ``see2sound bench`` compares when no contender is named (issue 17: ours, the original's step, a naive pan).
@@ -75,8 +76,6 @@ class Contender:
 
 def parse_contender(text: str) -> Contender:
     """``RENDERER:FORMAT`` (a registered renderer) or ``files:DIR`` -> :class:`Contender`."""
-    from ..registry import names
-
     kind, sep, rest = text.partition(":")
     if not sep or not rest:
         raise ParameterError("contender", f"{text!r}: expected RENDERER:FORMAT (see2sound:foa) or files:DIR")
@@ -91,7 +90,7 @@ def parse_contender(text: str) -> Contender:
     return Contender(f"{kind} {rest}", renderer=kind, fmt=rest)
 
 
-class NaivePan:
+class NaivePan(Component):
     """The baseline a quick script would be: constant-power stereo pan by azimuth (clipped to +-90 deg).
 
     No distance, no filtering, no ambience; each source's sound looped to
@@ -101,12 +100,6 @@ class NaivePan:
 
     name = "naive-pan"
     formats = ("stereo",)
-
-    def prepare(self) -> None:
-        return None
-
-    def release(self) -> None:
-        return None
 
     def render(self, scene: Scene, options, *, out: np.ndarray | None = None, progress=None):
         from ..spatial.options import RenderReport
@@ -134,12 +127,10 @@ class NaivePan:
 def speaker_foa(audio: np.ndarray, fmt: str) -> np.ndarray:
     """Loudspeaker feeds [shape=(channels, n)] as AmbiX [shape=(4, n)]: each loudspeaker a plane wave from its direction."""
     from ..spatial.ambisonics import encode_gains
-    from ..spatial.geometry import to_unit_vector
 
     layout = get_format(fmt).layout
-    idx = layout.speakers
-    gains = encode_gains(to_unit_vector([layout.azimuths_deg[i] for i in idx], [0.0] * len(idx)))  # (spk, 4)
-    return (gains.T @ audio[idx]).astype(np.float32)
+    gains = encode_gains(layout.speaker_directions())  # (speakers, 4)
+    return (gains.T @ audio[layout.speakers]).astype(np.float32)
 
 
 @dataclass

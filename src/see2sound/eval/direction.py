@@ -163,7 +163,7 @@ def speaker_bins(audio: np.ndarray, sample_rate: int, fmt: str) -> tuple[np.ndar
     idx = layout.speakers
     _, z = _stft(audio[idx], sample_rate)
     power = np.abs(z) ** 2  # (speakers, bins, frames)
-    u = to_unit_vector([layout.azimuths_deg[i] for i in idx], [0.0] * len(idx))
+    u = layout.speaker_directions()
     total = power.sum(0)
     vec = np.einsum("sbt,sd->btd", power, u) / np.maximum(total, 1e-20)[..., None]
     azimuth = np.degrees(np.arctan2(vec[..., 1], vec[..., 0]))

@@ -539,7 +539,7 @@ def informed_directions(audio: np.ndarray, sample_rate: int, fmt: str, scene: Sc
             return _binaural_estimates(z, design, [cones.around(u) for u in toward])
     else:
         kind, channels = "azimuth", output.layout.speakers
-        units = to_unit_vector([output.layout.azimuths_deg[i] for i in channels], [0.0] * len(channels))
+        units = output.layout.speaker_directions()
 
         def estimate(z, design, toward):
             return _speaker_estimates(z, design, units)
