@@ -1,6 +1,6 @@
-"""Throughput of `see2sound batch` with 1 and 2 workers: pictures -> 10 s binaural.
+"""Throughput of `see2sound batch` by engine and worker count: pictures -> 10 s binaural.
 
-    python benchmarks/bench_batch.py [--items 200] [--duration 10] [--workers 1,2]
+    python benchmarks/bench_batch.py [--items 200] [--duration 10] [--runs local:1,local:2,ray:2]
 
 The pictures are copies of the bundled examples and the test photos
 (tests/data/photos), under distinct names. Each run is a fresh
@@ -8,7 +8,11 @@ The pictures are copies of the bundled examples and the test photos
 peak resident memory (VmHWM, Linux) is sampled while it runs. Reported:
 items per minute (the batch's own count, model loading included), peak
 memory per worker, and the speed-up of each worker count over 1 worker
-(the issue's target: 2 workers >= 1.7x on a 2-core machine).
+(the issue's target: 2 workers >= 1.7x on a 2-core machine), and the Ray
+engine against the local engine with as many workers (target: within
+15 %), with Ray's extra cost per item. Ray's workers are its actor
+processes (``ray::MapWorker...``), found by name; a Ray instance is started
+for the run, and its start-up is inside the batch's time.
 
 Writes benchmarks/results-batch.md.
 """
@@ -49,15 +53,27 @@ def _peak_kb(pid: int) -> int | None:
         return None
 
 
-def run(folder: Path, workers: int, duration: float) -> dict:
-    out = folder / f"out-{workers}"
+def _ray_actors() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"MapWorker" in (entry / "cmdline").read_bytes()[:200]:
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def run(folder: Path, engine: str, workers: int, duration: float) -> dict:
+    out = folder / f"out-{engine}-{workers}"
     command = [sys.executable, "-m", "see2sound.cli", "batch", str(folder / "in"), "-o", str(out), "--workers",
-               str(workers), "--duration", str(duration), "--format", "binaural", "-q"]
+               str(workers), "--duration", str(duration), "--format", "binaural", "--engine", engine, "-q"]
     began = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT)
+    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
     peaks: dict[int, int] = {}
     while process.poll() is None:
-        for child in _children(process.pid):
+        for child in (_ray_actors() if engine == "ray" else _children(process.pid)):
             kb = _peak_kb(child)
             if kb is not None:
                 peaks[child] = max(kb, peaks.get(child, 0))
@@ -65,7 +81,7 @@ def run(folder: Path, workers: int, duration: float) -> dict:
     wall = time.perf_counter() - began
     summary = json.loads((out / "see2sound-summary.json").read_text())
     workers_peak = sorted(peaks.values(), reverse=True)[:workers]  # the pool's workers, not its helper process
-    return {"workers": workers, "status": process.returncode, "done": summary["done"],
+    return {"engine": engine, "workers": workers, "status": process.returncode, "done": summary["done"],
             "failed": len(summary["failed"]), "batch_s": summary["seconds"], "wall_s": wall,
             "items_per_min": summary["items_per_minute"], "peak_mb": [round(kb / 1024) for kb in workers_peak]}
 
@@ -74,7 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--runs", default="local:1,local:2,ray:2", help="ENGINE:WORKERS, comma-separated")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results-batch.md"))
     a = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
@@ -83,16 +99,24 @@ def main() -> None:
         for i in range(a.items):
             picture = PICTURES[i % len(PICTURES)]
             shutil.copy(picture, folder / "in" / f"{i:04d}-{picture.stem}{picture.suffix}")
-        rows = [run(folder, int(w), a.duration) for w in a.workers.split(",")]
-    base = rows[0]["items_per_min"]
+        runs = [(r.split(":")[0], int(r.split(":")[1])) for r in a.runs.split(",")]
+        rows = [run(folder, engine, workers, a.duration) for engine, workers in runs]
+    base = next((r for r in rows if (r["engine"], r["workers"]) == ("local", 1)), rows[0])["items_per_min"]
     lines = [f"# see2sound batch: {a.items} pictures -> {a.duration:g} s binaural", "",
              f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}; `python benchmarks/bench_batch.py --items {a.items}`.", "",
-             "| workers | done | failed | batch s | items/min | speed-up | peak RSS per worker (MB) |",
-             "|---:|---:|---:|---:|---:|---:|---|"]
+             f"{platform.python_version()}; `python benchmarks/bench_batch.py --items {a.items} --runs {a.runs}`.",
+             "",
+             "| engine | workers | done | failed | batch s | items/min | vs local, 1 worker | vs local, same workers "
+             "| extra s per item | peak RSS per worker (MB) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
-        lines.append(f"| {r['workers']} | {r['done']} | {r['failed']} | {r['batch_s']:.1f} | {r['items_per_min']:.1f} "
-                     f"| {r['items_per_min'] / base:.2f}x | {', '.join(map(str, r['peak_mb']))} |")
+        local = next((x for x in rows if x["engine"] == "local" and x["workers"] == r["workers"]), None)
+        same = f"{r['items_per_min'] / local['items_per_min']:.2f}x" if local else "-"
+        extra = (f"{(r['batch_s'] - local['batch_s']) / max(r['done'] + r['failed'], 1):+.3f}"
+                 if local and r is not local else "-")
+        lines.append(f"| {r['engine']} | {r['workers']} | {r['done']} | {r['failed']} | {r['batch_s']:.1f} "
+                     f"| {r['items_per_min']:.1f} | {r['items_per_min'] / base:.2f}x | {same} | {extra} "
+                     f"| {', '.join(map(str, r['peak_mb']))} |")
     text = "\n".join(lines) + "\n"
     Path(a.out).write_text(text)
     print(text)

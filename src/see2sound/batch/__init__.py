@@ -35,6 +35,7 @@ CLASSES_NAME = "classes.json"
 LOCK_NAME = ".see2sound-batch.lock"
 #: Command-line options that do not change what an item's files hold (left out of its options hash).
 NOT_RENDER_OPTIONS = {"command", "inputs", "output", "workers", "quiet", "verbose", "retry_failed", "engine",
+                      "ray_address", "gpus_per_worker",
                       "worker_memory", "variants", "hrtf_dir", "labels", "stems", "overlay", "mux", "ext"}
 
 
@@ -58,6 +59,7 @@ class BatchSummary:
     failed_before: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
+    engine: str = "local"
     model_loads: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -70,7 +72,7 @@ class BatchSummary:
                 "failed": [{"item": i, "error": e} for i, e in self.failed],
                 "failed_before": [{"item": i, "error": e} for i, e in self.failed_before],
                 "seconds": round(self.seconds, 3), "items_per_minute": round(self.items_per_minute, 2),
-                "workers": self.workers, "model_loads": self.model_loads}
+                "workers": self.workers, "engine": self.engine, "model_loads": self.model_loads}
 
     def table(self) -> str:
         lines = [f"{'items':16s} {self.items}", f"{'done':16s} {self.done}",
@@ -78,7 +80,7 @@ class BatchSummary:
         if self.failed_before:
             lines.append(f"{'failed before':16s} {len(self.failed_before)} (--retry-failed to try again)")
         lines.append(f"{'throughput':16s} {self.items_per_minute:.1f} items/min over {self.seconds:.1f} s "
-                     f"with {self.workers} worker(s)")
+                     f"with {self.workers} worker(s), {self.engine} engine")
         for item, error in self.failed + self.failed_before:
             lines.append(f"  {item}: {error}")
         return "\n".join(lines)
@@ -174,6 +176,17 @@ def _progress(enabled: bool, total: int):
     return bar()
 
 
+def _engine(args, settings: dict, workers: int):
+    """The engine ``args.engine`` names: ``local`` (a process pool) or ``ray`` (Ray Data, here or on a cluster)."""
+    if getattr(args, "engine", "local") == "ray":
+        from .ray_engine import RayEngine
+
+        return RayEngine(args, settings, workers, address=args.ray_address, gpus_per_worker=args.gpus_per_worker)
+    from .engine import LocalEngine
+
+    return LocalEngine(args, settings, workers)
+
+
 def run_batch(args, *, say=print, engine=None) -> BatchSummary:
     """Run ``see2sound batch`` with the parsed command line ``args``; returns the summary.
 
@@ -187,8 +200,17 @@ def run_batch(args, *, say=print, engine=None) -> BatchSummary:
         raise ParameterError("variants", f"from 1 to 1000, got {args.variants}")
     if args.workers is not None and not 1 <= args.workers <= 256:
         raise ParameterError("workers", f"from 1 to 256, got {args.workers}")
+    if getattr(args, "gpus_per_worker", 0) and not 0 < args.gpus_per_worker <= 64:
+        raise ParameterError("gpus_per_worker", f"from 0 to 64, got {args.gpus_per_worker}")
+    if getattr(args, "engine", "local") != "ray" and (getattr(args, "ray_address", None)
+                                                      or getattr(args, "gpus_per_worker", 0)):
+        raise ParameterError("ray_address" if args.ray_address else "gpus_per_worker", "only with --engine ray")
     if args.hrtf_dir is not None and args.hrtf is not None:
         raise ParameterError("hrtf_dir", "give a folder of SOFA files or one HRTF file, not both")
+    if getattr(args, "engine", "local") == "ray" and engine is None:
+        from .ray_engine import require_ray
+
+        require_ray()  # before the output folder is made
     items = expand_inputs(args.inputs, skip=out)
     hrtfs = _hrtf_files(args.hrtf_dir)
     settings = _settings(args)
@@ -229,10 +251,9 @@ def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine) -> Ba
     stamp = versions()
     workers = min(args.workers or os.cpu_count() or 1, max(len(todo), 1))
     summary.workers = workers
+    summary.engine = getattr(args, "engine", "local")
     if engine is None and todo:
-        from .engine import LocalEngine
-
-        engine = LocalEngine(args, settings, workers)
+        engine = _engine(args, settings, workers)
     began = time.perf_counter()
     count = 0
     try:

@@ -32,7 +32,8 @@ FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf",
          "report": "--json", "stems": "--stems", "max_jobs_per_client": "--max-jobs-per-client",
          "max_jobs": "--max-jobs", "max_store_gb": "--max-store-gb", "max_duration_s": "--max-duration",
          "keep_days": "--keep-days", "name": "--name", "key": "--key", "license": "--license",
-         "classes": "--classes", "out": "--out", "variants": "--variants", "hrtf_dir": "--hrtf-dir"}
+         "classes": "--classes", "out": "--out", "variants": "--variants", "hrtf_dir": "--hrtf-dir",
+         "ray_address": "--ray-address", "gpus_per_worker": "--gpus-per-worker"}
 
 
 
@@ -266,7 +267,13 @@ def _batch(commands) -> None:
     ba.add_argument("inputs", nargs="+", metavar="INPUT", help="folders, globs, pictures, videos or manifests")
     ba.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="a folder (made if missing)")
     ba.add_argument("--workers", type=int, default=None, metavar="N", help="worker processes (default: the cores)")
-    ba.add_argument("--engine", choices=("local",), default="local", help="local: a process pool (default)")
+    ba.add_argument("--engine", choices=("local", "ray"), default="local",
+                    help="local: a process pool (default); ray: Ray Data actors, here or on a cluster "
+                         "(see2sound[cluster])")
+    ba.add_argument("--ray-address", metavar="ADDRESS", default=None,
+                    help="with --engine ray: the cluster to join (default: $RAY_ADDRESS, else Ray on this machine)")
+    ba.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="G",
+                    help="with --engine ray: GPUs each worker asks Ray for (quality mode on GPU nodes)")
     ba.add_argument("--retry-failed", action="store_true", help="render again the items that failed before")
     ba.add_argument("--ext", choices=("wav", "flac"), default="wav", help="the audio files' type (default wav)")
     ba.add_argument("--mux", action="store_true", help="a video's output is the video with the sound (.mp4/.mov)")
