@@ -444,7 +444,7 @@ def measure_loudness(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | Non
             meter.feed(decoder.process(np.asarray(audio[:, start:start + loudness.CHUNK])))
         return meter.result()
     weights = output.loudness_weights
-    return loudness.integrated_loudness(audio, sr, weights and loudness.channel_weights(weights))
+    return loudness.integrated_loudness(audio, sr, weights and loudness.channel_weights(weights, output.layout.elevations_deg))
 
 
 def master(audio: np.ndarray, options: RenderOptions, report: RenderReport) -> None:
