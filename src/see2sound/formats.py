@@ -121,7 +121,7 @@ class OutputFormat:
 
     @property
     def loudness_weights(self) -> list[float | None] | None:
-        """Azimuths that set BS.1770 channel weights (surrounds +1.5 dB, LFE left out), or None."""
+        """Azimuths that set BS.1770 channel weights with ``layout.elevations_deg`` (LFE left out), or None."""
         return list(self.layout.azimuths_deg) if self.layout is not None else None
 
     def __str__(self) -> str:
