@@ -96,7 +96,8 @@ def test_demo_renders_every_format_offline(tmp_path):  # about 5 s, but the quic
     assert result.returncode == 0, result.stderr
     for name in ("chelsea", "coffee", "astronaut"):
         folder = tmp_path / "demo" / name
-        for fmt, channels in (("binaural", 2), ("foa", 4), ("stereo", 2), ("5.1", 6), ("7.1", 8)):
+        for fmt, channels in (("binaural", 2), ("foa", 4), ("stereo", 2), ("5.1", 6), ("7.1", 8), ("5.1.4", 10),
+                               ("7.1.4", 12)):
             assert sf.info(str(folder / f"{name}.{fmt}.wav")).channels == channels
         assert (folder / f"{name}-overlay.png").is_file() and Scene.load(folder / f"{name}.json")
     assert "wrote" in result.stdout

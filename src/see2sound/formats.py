@@ -34,11 +34,23 @@ BINAURAL, AMBISONIC, LOUDSPEAKER = "binaural", "ambisonic", "loudspeaker"
 
 @dataclass(frozen=True)
 class Layout:
-    """Loudspeaker channels in file order; ``azimuths_deg`` is None for the LFE (SPEC §1 azimuths)."""
+    """Loudspeaker channels in file order and their directions (SPEC §1 azimuth and elevation).
+
+    ``azimuths_deg`` and ``elevations_deg`` are None for the LFE; elevations
+    default to 0 (a horizontal layout).
+    """
 
     name: str
     channels: tuple[str, ...]
     azimuths_deg: tuple[float | None, ...]
+    elevations_deg: tuple[float | None, ...] | None = None
+
+    def __post_init__(self):
+        if self.elevations_deg is None:
+            object.__setattr__(self, "elevations_deg", tuple(None if a is None else 0.0 for a in self.azimuths_deg))
+        if len(self.elevations_deg) != len(self.azimuths_deg):
+            raise ParameterError("layout", f"{self.name}: {len(self.elevations_deg)} elevations for "
+                                           f"{len(self.azimuths_deg)} azimuths")
 
     @property
     def lfe_index(self) -> int | None:
@@ -49,12 +61,17 @@ class Layout:
         """Indices of the channels that are loudspeakers (not LFE)."""
         return [i for i, a in enumerate(self.azimuths_deg) if a is not None]
 
+    @property
+    def is_horizontal(self) -> bool:
+        """True when every loudspeaker is at elevation 0 (panned in 2D; SPEC §3)."""
+        return all(self.elevations_deg[i] == 0.0 for i in self.speakers)
+
     def speaker_directions(self):
         """Unit vectors of the loudspeakers [shape=(len(speakers), 3)], in :attr:`speakers` order (SPEC §1 axes)."""
         from .spatial.geometry import to_unit_vector
 
         idx = self.speakers
-        return to_unit_vector([self.azimuths_deg[i] for i in idx], [0.0] * len(idx))
+        return to_unit_vector([self.azimuths_deg[i] for i in idx], [self.elevations_deg[i] for i in idx])
 
 
 @dataclass(frozen=True)
@@ -104,7 +121,7 @@ class OutputFormat:
 
     @property
     def loudness_weights(self) -> list[float | None] | None:
-        """Azimuths that set BS.1770 channel weights (surrounds +1.5 dB, LFE left out), or None."""
+        """Azimuths that set BS.1770 channel weights with ``layout.elevations_deg`` (LFE left out), or None."""
         return list(self.layout.azimuths_deg) if self.layout is not None else None
 
     def __str__(self) -> str:
@@ -112,7 +129,7 @@ class OutputFormat:
 
 
 FORMATS: dict[str, OutputFormat] = {}
-"""Every registered output format by name, in registration order (binaural, foa, stereo, 5.1, 7.1)."""
+"""Every registered output format by name, in registration order (binaural, foa, stereo, 5.1, 7.1, 5.1.4, 7.1.4)."""
 
 
 def register_format(fmt: OutputFormat) -> OutputFormat:
@@ -136,10 +153,16 @@ def get_format(name: str | OutputFormat, parameter: str = "format") -> OutputFor
 
 
 def format_from_name(path: str | os.PathLike) -> str | None:
-    """The output format named in a file name (``mix.foa.wav``, ``street_5.1.flac``), if exactly one."""
+    """The output format named in a file name (``mix.foa.wav``, ``street_5.1.flac``), if exactly one.
+
+    A name found inside a longer one is not counted: ``x.5.1.4.wav`` names 5.1.4, not also 5.1.
+    """
     stem = Path(path).name.lower().rsplit(".", 1)[0]
-    found = [name for name, fmt in FORMATS.items()
-             if re.search(rf"(?<![0-9a-z])(?:{fmt.file_pattern})(?![0-9a-z])", stem)]
+    spans = {name: [m.span() for m in re.finditer(rf"(?<![0-9a-z])(?:{fmt.file_pattern})(?![0-9a-z])", stem)]
+             for name, fmt in FORMATS.items()}
+    every = [span for found in spans.values() for span in found]
+    found = [name for name, own in spans.items()
+             if any(not any(c <= a and b <= d and (c, d) != (a, b) for c, d in every) for a, b in own)]
     return found[0] if len(found) == 1 else None
 
 
@@ -176,3 +199,20 @@ register_format(OutputFormat(
     layout=Layout("7.1", ("L", "R", "C", "LFE", "Lb", "Rb", "Ls", "Rs"),
                   (30.0, -30.0, 0.0, None, 150.0, -150.0, 90.0, -90.0)),
     encoders={"mp4": Encoder("aac", "7.1"), "mov": Encoder("aac", "7.1")}))
+# ITU-R BS.2051 systems D (4+5+0) and J (4+7+0) at their nominal directions: the upper layer at elevation 30.
+# File order is that of the WAVE channel mask (ascending bits): ... TFL 0x1000, TFR 0x4000, TBL 0x8000, TBR 0x20000.
+_PCM_MOV = "pcm_s24le"
+register_format(OutputFormat(
+    "5.1.4", ("L", "R", "C", "LFE", "Ls", "Rs", "TFL", "TFR", "TBL", "TBR"), 0x2D03F, LOUDSPEAKER,
+    "ITU-R BS.2051 system D (4+5+0): 5.1 and four upper loudspeakers", r"5[._]?1[._]?4",
+    layout=Layout("5.1.4", ("L", "R", "C", "LFE", "Ls", "Rs", "TFL", "TFR", "TBL", "TBR"),
+                  (30.0, -30.0, 0.0, None, 110.0, -110.0, 30.0, -30.0, 110.0, -110.0),
+                  (0.0, 0.0, 0.0, None, 0.0, 0.0, 30.0, 30.0, 30.0, 30.0)),
+    encoders={"mov": Encoder(_PCM_MOV, "5.1.4")}))
+register_format(OutputFormat(
+    "7.1.4", ("L", "R", "C", "LFE", "Lb", "Rb", "Ls", "Rs", "TFL", "TFR", "TBL", "TBR"), 0x2D63F, LOUDSPEAKER,
+    "ITU-R BS.2051 system J (4+7+0): 7.1 and four upper loudspeakers", r"7[._]?1[._]?4",
+    layout=Layout("7.1.4", ("L", "R", "C", "LFE", "Lb", "Rb", "Ls", "Rs", "TFL", "TFR", "TBL", "TBR"),
+                  (30.0, -30.0, 0.0, None, 135.0, -135.0, 90.0, -90.0, 45.0, -45.0, 135.0, -135.0),
+                  (0.0, 0.0, 0.0, None, 0.0, 0.0, 0.0, 0.0, 30.0, 30.0, 30.0, 30.0)),
+    encoders={"mov": Encoder(_PCM_MOV, "7.1.4")}))

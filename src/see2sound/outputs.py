@@ -125,7 +125,11 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
                                        f"{', '.join(OUTPUT_SUFFIXES + tuple(CONTAINERS))}")
     if targets.overlay and video:
         raise ParameterError("overlay", "for pictures only")
-    suffix = None if targets.muxed else check_output_path(targets.audio)
+    suffix = None if targets.muxed else check_output_path(targets.audio, channels=options.channels)
+    if targets.muxed:
+        from .video.mux import check_format
+
+        check_format(options.format, targets.audio)
     from .sound.library import user_folders
 
     refuse_overwriting_inputs(
@@ -182,7 +186,7 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
     Neither output may replace ``scene_file`` (the file ``scene`` was read
     from), a sound the scene plays or the HRTF file.
     """
-    suffix = check_output_path(output)
+    suffix = check_output_path(output, channels=options.channels)
     if preview is not None:
         if not options.output.is_ambisonic:
             raise ParameterError("preview", "only for an ambisonic format (foa)")

@@ -286,7 +286,8 @@ def _level(audio: np.ndarray, rate: int, fmt: str, hrtf: HRTF | None) -> dict:
         measured = loudness.integrated_loudness(decode_binaural(audio, hrtf), rate)
     else:
         weights = output.loudness_weights
-        measured = loudness.integrated_loudness(audio, rate, weights and loudness.channel_weights(weights))
+        weights = weights and loudness.channel_weights(weights, output.layout.elevations_deg)
+        measured = loudness.integrated_loudness(audio, rate, weights)
     return {"loudness_lufs": round(measured, 2) if math.isfinite(measured) else None,
             "loudness_measured_on": where, "true_peak_dbtp": round(loudness.true_peak_dbtp(audio), 2)}
 

@@ -153,11 +153,19 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fm
         write_audio_to(tmp, audio, sample_rate, fmt, subtype=subtype, suffix=Path(path).suffix)
 
 
-def check_output_path(path: str | os.PathLike, parameter: str = "output") -> str:
-    """The lower-case suffix of an output path, or an error naming ``parameter`` if it is not .wav/.flac."""
+#: FLAC holds at most this many channels.
+FLAC_MAX_CHANNELS = 8
+
+
+def check_output_path(path: str | os.PathLike, parameter: str = "output", channels: int | None = None) -> str:
+    """The lower-case suffix of an output path, or an error naming ``parameter`` if it is not .wav/.flac
+    (or is .flac for more than 8 ``channels``)."""
     suffix = Path(path).suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise ParameterError(parameter, f"{path}: must end in .wav or .flac")
+    if suffix == ".flac" and channels is not None and channels > FLAC_MAX_CHANNELS:
+        raise ParameterError(parameter, f"{path}: FLAC holds at most {FLAC_MAX_CHANNELS} channels, "
+                                        f"not {channels}; write .wav")
     return suffix
 
 
@@ -166,7 +174,7 @@ def write_audio_to(tmp: Path, audio: np.ndarray, sample_rate: int, fmt: str, *, 
     """Write to ``tmp`` as the format that ``suffix`` names (no rename; see :func:`write_audio`)."""
     import soundfile as sf
 
-    suffix = check_output_path(f"x{suffix}")
+    suffix = check_output_path(f"x{suffix}", channels=audio.shape[0])
     if subtype not in ("float", "pcm24"):
         raise See2SoundError(f"unknown sample format {subtype!r} (use float or pcm24)")
     if suffix == ".wav":

@@ -32,14 +32,20 @@ LIMITER_LOOKAHEAD_S = 0.0015
 LIMITER_RELEASE_DB_PER_S = 20.0
 
 
-def channel_weights(azimuths_deg: list[float | None]) -> np.ndarray:
-    """BS.1770-4 Table 3: 1.41 for loudspeakers at 60..120 deg off-axis, 1 elsewhere, 0 for LFE."""
+def channel_weights(azimuths_deg: list[float | None], elevations_deg: list[float | None] | None = None) -> np.ndarray:
+    """BS.1770-4 position-dependent channel weights (Annex 1, Table 4), LFE (azimuth None) left out.
+
+    1.41 (+1.5 dB) for a loudspeaker under 30 deg of elevation and 60..120 deg
+    off axis, 1 elsewhere (so 1 for every upper loudspeaker at 30 deg or more);
+    elevations default to 0.
+    """
+    elevations = [0.0] * len(azimuths_deg) if elevations_deg is None else elevations_deg
     weights = []
-    for az in azimuths_deg:
+    for az, el in zip(azimuths_deg, elevations):
         if az is None:
             weights.append(0.0)
         else:
-            weights.append(1.41 if 60.0 <= abs(az) <= 120.0 else 1.0)
+            weights.append(1.41 if abs(el) < 30.0 and 60.0 <= abs(az) <= 120.0 else 1.0)
     return np.array(weights)
 
 

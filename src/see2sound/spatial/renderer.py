@@ -3,10 +3,11 @@
 How each part of a scene is heard:
 
 - **direct sound** of each source: binaural through the HRTF; FOA by AmbiX
-  encoding; stereo, 5.1 and 7.1 by VBAP. Distance sets the level (inverse
-  law, near-field clamp) and, in binaural, air absorption; in the gain-based
-  formats air absorption is applied where it reaches 0.5 dB below 10 kHz
-  (beyond ~3 m), since below that it is inaudible and filtering costs time.
+  encoding; loudspeaker layouts by VBAP (in 3D where there are upper
+  loudspeakers). Distance sets the level (inverse law, near-field clamp)
+  and, in binaural, air absorption; in the gain-based formats air
+  absorption is applied where it reaches 0.5 dB below 10 kHz (beyond ~3 m),
+  since below that it is inaudible and filtering costs time.
 - **wide sources** (``spread_deg``) become several decorrelated copies
   spread across the arc; the ambience bed is spread all around (360 deg).
 - **room** (``--room``): first-order reflections as image sources and a
@@ -444,7 +445,8 @@ def measure_loudness(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | Non
             meter.feed(decoder.process(np.asarray(audio[:, start:start + loudness.CHUNK])))
         return meter.result()
     weights = output.loudness_weights
-    return loudness.integrated_loudness(audio, sr, weights and loudness.channel_weights(weights))
+    return loudness.integrated_loudness(
+        audio, sr, weights and loudness.channel_weights(weights, output.layout.elevations_deg))
 
 
 def master(audio: np.ndarray, options: RenderOptions, report: RenderReport) -> None:

@@ -4,7 +4,8 @@
   container cannot hold (an AVI's MS-MPEG4 in MP4, say) is re-encoded with
   x264 instead, with a note.
 - The spatial audio: binaural and stereo as 2-channel AAC, 5.1 and 7.1 as
-  AAC with those layouts (FFmpeg's fast AAC coder); FOA as 4-channel Opus
+  AAC with those layouts (FFmpeg's fast AAC coder); 5.1.4 and 7.1.4 as
+  24-bit PCM in MOV only (FFmpeg's AAC has no such layouts); FOA as 4-channel Opus
   with channel mapping family 2
   (ambisonic) in MP4, or 24-bit PCM in MOV; either way with the ``SA3D`` box
   that 360 degree players read. An equirectangular picture also gets the
@@ -18,7 +19,7 @@
 
 Contents
 --------
-mux, CONTAINERS
+mux, check_format, CONTAINERS
 """
 
 from __future__ import annotations
@@ -44,8 +45,17 @@ def _audio_codec(fmt: str, container: str) -> tuple[str, str, dict]:
     output = get_format(fmt)
     encoder = output.encoders.get(container)
     if encoder is None:
-        raise ParameterError("format", f"{fmt} cannot be carried in {container.upper()}; write .wav or .flac")
+        carried = [suffix for suffix, kind in CONTAINERS.items() if kind in output.encoders and suffix != ".m4v"]
+        raise ParameterError("format", f"{fmt} cannot be carried in {container.upper()}; write "
+                                       f"{', '.join(carried + ['.wav'])} or .flac")
     return encoder.codec, encoder.layout, dict(encoder.options)
+
+
+def check_format(fmt: str, out_path: str | os.PathLike) -> None:
+    """An error naming ``format`` if ``out_path``'s container cannot carry ``fmt`` (checked before rendering)."""
+    kind = CONTAINERS.get(Path(out_path).suffix.lower())
+    if kind is not None:
+        _audio_codec(fmt, kind)
 
 
 def _original_audio(av, path: Path, sample_rate: int, n: int) -> np.ndarray | None:
@@ -159,7 +169,10 @@ def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, la
                 if written < have:  # read by range: works on a disk buffer too; padded with silence
                     part = np.asarray(audio[:, written:min(have, written + size)], dtype=np.float32)
                     chunk[:, : part.shape[1]] = part
-                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+                if chunk.shape[0] > 8:  # PyAV's planar frames take at most 8 planes; interleave (5.1.4, 7.1.4)
+                    frame = av.AudioFrame.from_ndarray(chunk.T.reshape(1, -1), format="flt", layout=layout)
+                else:
+                    frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
                 frame.sample_rate = sample_rate
                 frame.pts = written
                 for packet in aout.encode(frame):
