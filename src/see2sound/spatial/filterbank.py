@@ -139,11 +139,16 @@ class FilterBank:
 
     def near_response(self, steering: Steering) -> np.ndarray:
         """sum_j near_weight[n, c, j] near[near_index[n, c, j]] [shape=(n, channels, bins), complex64]."""
-        table, index, weight = self.near, steering.near_index, steering.near_weight
-        out = weight[..., 0, None] * table[index[..., 0]]
-        for j in range(1, index.shape[-1]):
-            out += weight[..., j, None] * table[index[..., j]]
-        return out
+        from scipy.sparse import csr_matrix
+
+        table, index = self.near, steering.near_index
+        n, channels, j = index.shape
+        # As in mix(): a sparse matrix of weights times the table as real pairs, each row summed in order.
+        mixer = csr_matrix((np.asarray(steering.near_weight, dtype=np.float32).ravel(),
+                            np.asarray(index, dtype=np.int32).ravel(), np.arange(0, n * channels * j + 1, j)),
+                           shape=(n * channels, len(table)))
+        pairs = table.view(np.float32)
+        return np.ascontiguousarray(mixer @ pairs).view(np.complex64).reshape(n, channels, self.bins)
 
     @classmethod
     def flat(cls, n_fft: int, sample_rate: int, channels: int = 1) -> FilterBank:
