@@ -2,7 +2,7 @@
 
 One fused kernel does, for one moving source, what :func:`.filterbank.accumulate`
 does with numpy: every block end's transfer function (mixed spectra, delay,
-air) is made once, in a buffer of one channel's bins, and multiplied into the
+air, near field) is made once, in a buffer of one channel's bins, and multiplied into the
 two sums that use it, instead of going through memory several times, each
 time with a new array. It follows the numpy code's order of operations, so
 the two agree to float32 rounding (tests/spatial/test_engine.py checks it).
@@ -52,10 +52,12 @@ def _compile():
     return _compiled
 
 
-def _accumulate(x_spectra, spectra, flat, index, weight, delay, air, n_fft, first_channel, y_now, y_prev):
+def _accumulate(x_spectra, spectra, flat, index, weight, delay, air, near, near_index, near_weight, n_fft,
+                first_channel, y_now, y_prev):
     """One source of :func:`.filterbank.accumulate`: x_spectra [shape=(nb, bins)], index and weight
-    [shape=(n, k)], delay [shape=(n, channels)], air [shape=(n, bins)] (empty: none), the sums'
-    channels from ``first_channel`` on; ``spectra`` is not read if ``flat``."""
+    [shape=(n, k)], delay [shape=(n, channels)], air [shape=(n, bins)] (empty: none), the near-field
+    table ``near`` [shape=(rows, bins)] read at near_index with near_weight [shape=(n, channels, j)]
+    (empty: none), the sums' channels from ``first_channel`` on; ``spectra`` is not read if ``flat``."""
     nb, bins = x_spectra.shape
     n, k_count = index.shape
     channels = delay.shape[1]
@@ -96,6 +98,12 @@ def _accumulate(x_spectra, spectra, flat, index, weight, delay, air, n_fft, firs
             if air.shape[0] > 0:
                 for f in range(bins):
                     h[f] *= air[b, f]
+            if near_index.shape[0] > 0:  # as FilterBank.near_response: the rows summed in order
+                for f in range(bins):
+                    v = near_weight[b, c, 0] * near[near_index[b, c, 0], f]
+                    for j in range(1, near_index.shape[2]):
+                        v += near_weight[b, c, j] * near[near_index[b, c, j], f]
+                    h[f] *= v
             # Block b - 1 ends with this filter, block b starts with it.
             out = first_channel + c
             if 1 <= b < nb:

@@ -2,7 +2,7 @@
 
 Contents
 --------
-distance_gain          inverse-distance law, 1 at 1 m, clamped in the near field
+distance_gain          inverse-distance law, 1 at 1 m, held in the near field
 air_absorption_db      ISO 9613-1 atmospheric absorption in dB per metre
 air_absorption_gain    the magnitude response of a path through air
 SPEED_OF_SOUND_M_S
@@ -21,9 +21,13 @@ TEMPERATURE_C = 20.0
 HUMIDITY_PERCENT = 50.0
 
 
-def distance_gain(distance_m) -> np.ndarray:
-    """Linear gain 1 / max(d, NEAR_FIELD_M), relative to 1 m."""
-    return 1.0 / np.maximum(np.asarray(distance_m, dtype=np.float64), NEAR_FIELD_M)
+def distance_gain(distance_m, nearest_m: float = NEAR_FIELD_M) -> np.ndarray:
+    """Linear gain 1 / max(d, nearest_m), relative to 1 m.
+
+    Binaural with a near-field model (:mod:`.nearfield`) holds only below its
+    ``NEAREST_M``: the model, not a clamp, shapes each ear's level there.
+    """
+    return 1.0 / np.maximum(np.asarray(distance_m, dtype=np.float64), nearest_m)
 
 
 def air_absorption_db(frequency_hz, temperature_c: float = TEMPERATURE_C,

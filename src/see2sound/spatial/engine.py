@@ -100,8 +100,7 @@ class VirtualSource:
             self._cache[("window", kind)] = window
         lo, values = first - window[0], window[1]
         if isinstance(values, Steering):
-            return Steering(values.index[lo:lo + count], values.weight[lo:lo + count], values.delay[lo:lo + count],
-                            None if values.distance_m is None else values.distance_m[lo:lo + count])
+            return values.rows(lo, lo + count)
         return values[lo:lo + count]
 
 
@@ -168,7 +167,7 @@ class BlockEngine:
                 move_now, move_prev = np.zeros(shape, dtype=np.complex64), np.zeros(shape, dtype=np.complex64)
             if isinstance(h, Steering):
                 bank = src.function(kind).bank
-                group = steered.setdefault((id(bank), h.distance_m is None), [bank, [], [], []])
+                group = steered.setdefault((id(bank), h.kind), [bank, [], [], []])
                 group[1].append(spectrum)
                 group[2].append(h)
                 group[3].append(i if separate else 0)

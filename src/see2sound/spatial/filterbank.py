@@ -9,8 +9,11 @@ each channel, and how far the sound travelled through air::
     H[n, c, f] = sum_k weight[n, k] spectra[index[n, k], c, f]        (1 for a flat bank)
                  * exp(-2 pi i f delay[n, c] / n_fft)                  (a fractional delay)
                  * exp(-distance[n] * nepers[f])                       (air absorption, if distance)
+                 * sum_j near_weight[n, c, j] near[near_index[n, c, j], f]  (near field, if near_index)
 
-Gains go into the weights. Mixing spectra equals mixing the filters and
+The near-field rows are the bank's :attr:`FilterBank.near` table (each
+ear's distance-variation function, :mod:`.nearfield`), read only for
+steerings that carry ``near_index``. Gains go into the weights. Mixing spectra equals mixing the filters and
 transforming them (the FFT is linear), so a grid's spectra are computed once
 and every block's filter is a weighted sum of three of them.
 
@@ -77,16 +80,30 @@ class Steering:
     index [shape=(n, k), int32] bank entries; weight [shape=(n, k), float32]
     their weights, gains included; delay [shape=(n, channels), float64] in
     samples; distance_m [shape=(n,), float32] the path through air, or None
-    for no air absorption.
+    for no air absorption; near_index [shape=(n, channels, j), int32] and
+    near_weight [shape=(n, channels, j), float32] rows of the bank's
+    near-field table and their weights, or None for none.
     """
 
     index: np.ndarray
     weight: np.ndarray
     delay: np.ndarray
     distance_m: np.ndarray | None = None
+    near_index: np.ndarray | None = None
+    near_weight: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.weight)
+
+    @property
+    def kind(self) -> tuple[bool, bool]:
+        """(with air, with near field): steerings are evaluated together only with others of their kind."""
+        return self.distance_m is not None, self.near_index is not None
+
+    def rows(self, lo: int, hi: int) -> Steering:
+        """The steering at times lo .. hi - 1."""
+        return Steering(*(None if v is None else v[lo:hi] for v in (
+            self.index, self.weight, self.delay, self.distance_m, self.near_index, self.near_weight)))
 
 
 class FilterBank:
@@ -96,7 +113,10 @@ class FilterBank:
     weights then scale a pure delay (and air absorption).
     """
 
-    def __init__(self, spectra: np.ndarray | None, n_fft: int, sample_rate: int, channels: int | None = None):
+    def __init__(self, spectra: np.ndarray | None, n_fft: int, sample_rate: int, channels: int | None = None,
+                 near_field=None):
+        #: The :class:`~.nearfield.NearField` whose table :attr:`near` is, or None.
+        self.near_field = near_field
         self.spectra = None if spectra is None else np.ascontiguousarray(spectra, dtype=np.complex64)
         self.n_fft = int(n_fft)
         self.sample_rate = int(sample_rate)
@@ -109,6 +129,26 @@ class FilterBank:
         self.nepers = (air_absorption_db(freqs) * (np.log(10.0) / 20.0)).astype(np.float32)
         self._nepers_pairs = np.repeat(self.nepers, 2)
         self._rows: np.ndarray | None = None
+
+    @property
+    def near(self) -> np.ndarray:
+        """The near-field table [shape=(rows, bins), complex64] (computed on first use)."""
+        if self.near_field is None:
+            raise ValueError("this bank has no near-field table")
+        return self.near_field.table(self.n_fft, self.sample_rate)
+
+    def near_response(self, steering: Steering) -> np.ndarray:
+        """sum_j near_weight[n, c, j] near[near_index[n, c, j]] [shape=(n, channels, bins), complex64]."""
+        from scipy.sparse import csr_matrix
+
+        table, index = self.near, steering.near_index
+        n, channels, j = index.shape
+        # As in mix(): a sparse matrix of weights times the table as real pairs, each row summed in order.
+        mixer = csr_matrix((np.asarray(steering.near_weight, dtype=np.float32).ravel(),
+                            np.asarray(index, dtype=np.int32).ravel(), np.arange(0, n * channels * j + 1, j)),
+                           shape=(n * channels, len(table)))
+        pairs = table.view(np.float32)
+        return np.ascontiguousarray(mixer @ pairs).view(np.complex64).reshape(n, channels, self.bins)
 
     @classmethod
     def flat(cls, n_fft: int, sample_rate: int, channels: int = 1) -> FilterBank:
@@ -148,6 +188,8 @@ class FilterBank:
             d = np.asarray(steering.distance_m, dtype=np.float32)
             pairs = np.exp(-d[:, None] * self._nepers_pairs[None, :])[:, None, :]  # = air(), each value twice
             np.multiply(h.view(np.float32), pairs, out=h.view(np.float32))
+        if steering.near_index is not None:
+            h *= self.near_response(steering)
         return h
 
 
@@ -191,9 +233,8 @@ def accumulate(x_spectra: list[np.ndarray], bank: FilterBank, steerings: list[St
 
 def _stacked(steerings: list[Steering]) -> Steering:
     """One steering of all their rows, in order."""
-    return Steering(np.concatenate([st.index for st in steerings]), np.concatenate([st.weight for st in steerings]),
-                    np.concatenate([st.delay for st in steerings]),
-                    None if steerings[0].distance_m is None else np.concatenate([st.distance_m for st in steerings]))
+    fields = zip(*((st.index, st.weight, st.delay, st.distance_m, st.near_index, st.near_weight) for st in steerings))
+    return Steering(*(None if parts[0] is None else np.concatenate(parts) for parts in fields))
 
 
 def _accumulate_fused(kernel, x_spectra, bank: FilterBank, steerings: list[Steering], y_now, y_prev, first_channel):
@@ -206,9 +247,18 @@ def _accumulate_fused(kernel, x_spectra, bank: FilterBank, steerings: list[Steer
     index = together.index.astype(np.int32, copy=False).reshape(count, n, -1)
     weight = together.weight.astype(np.float32, copy=False).reshape(count, n, -1)
     delay = together.delay.astype(np.float64, copy=False).reshape(count, n, -1)
+    if together.near_index is None:
+        near = np.zeros((1, 1), dtype=np.complex64)
+        near_index, near_weight = np.zeros((count, 0, 1, 1), np.int32), np.zeros((count, 0, 1, 1), np.float32)
+    else:
+        near = bank.near
+        near_index = together.near_index.astype(np.int32, copy=False).reshape(
+            (count, n) + together.near_index.shape[1:])
+        near_weight = together.near_weight.astype(np.float32, copy=False).reshape(
+            (count, n) + together.near_weight.shape[1:])
     for i, x in enumerate(x_spectra):
-        kernel(x, spectra, bank.is_flat, index[i], weight[i], delay[i], air[i], bank.n_fft, first_channel[i],
-               y_now, y_prev)
+        kernel(x, spectra, bank.is_flat, index[i], weight[i], delay[i], air[i], near, near_index[i], near_weight[i],
+               bank.n_fft, first_channel[i], y_now, y_prev)
 
 
 def _accumulate_fixed_delay(x_spectra, bank: FilterBank, steerings: list[Steering], y_now, y_prev, first_channel):

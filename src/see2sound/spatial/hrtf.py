@@ -18,6 +18,11 @@ phase, so the interaural time difference that a listener (or GCC-PHAT) hears
 is the measured one. Where the grid leaves a pole uncovered (KEMAR stops at
 -40 deg elevation) a synthetic pole is added: the mean of the nearest ring.
 
+Sources nearer than :data:`~.nearfield.FAR_M` (or the measurement
+distance, if that is nearer) get each ear's near-field distance-variation
+function on top (:mod:`.nearfield`): a spherical head of the SOFA file's
+ear distance (its ``ReceiverPosition``), else of 8.75 cm.
+
 A prepared set is also kept on disk, in ``user_dir("cache") / "hrtf"``,
 keyed by the SOFA file's SHA-256, the sample rate and :data:`CACHE_FORMAT`;
 an entry that cannot be read is ignored and written again.
@@ -29,6 +34,7 @@ Contents
 --------
 HRTF              a prepared HRIR set; ``HRTF.load(path, sample_rate)``
 read_sofa         the arrays of a SOFA file
+sofa_geometry     the measurement distance and head radius a SOFA file gives
 DEFAULT_SOFA      the bundled MIT KEMAR file
 """
 
@@ -50,6 +56,7 @@ from ..io.audio import resample
 from ..userdirs import user_dir
 from .filterbank import FilterBank, Steering, delay_phasors  # noqa: F401 (delay_phasors: also from here)
 from .geometry import to_spherical, to_unit_vector
+from .nearfield import FAR_M, HEAD_RADIUS_M, NEAREST_M, NearField
 
 DEFAULT_SOFA = "mit_kemar_normal_pinna.sofa"
 #: Directions prepared at a time (each holds a few complex spectra of n_fft bins per ear).
@@ -68,7 +75,9 @@ POLE_GAP_DEG = 20.0
 #: Cell size of the direction -> candidate triangles table.
 LOOKUP_CELL_DEG = 2.0
 #: Version of the prepared arrays kept on disk; raise it when preparation changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+#: A SOFA file's ears are taken as a head's radius when they are this far from its centre (m).
+HEAD_RADIUS_RANGE_M = (0.05, 0.12)
 
 
 def default_sofa_path() -> Path:
@@ -137,6 +146,37 @@ def read_sofa(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, float, n
     return ir, directions, rate, np.array(delays, dtype=np.float64)
 
 
+def sofa_geometry(path: str | os.PathLike) -> tuple[float | None, float]:
+    """(measurement distance in m or None, head radius in m) of a SOFA file.
+
+    The distance is the median of ``SourcePosition``'s radius (None where
+    the file gives none); the head radius is the mean distance of the two
+    ``ReceiverPosition`` ears from the centre when they are cartesian, on
+    the interaural axis and within :data:`HEAD_RADIUS_RANGE_M`, else
+    :data:`~.nearfield.HEAD_RADIUS_M`.
+    """
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        positions = np.asarray(f["SourcePosition"][()], dtype=np.float64).reshape(-1, 3)
+        pos_type = _attr_text(f["SourcePosition"].attrs.get("Type", b"spherical")).lower()
+        units = _attr_text(f["SourcePosition"].attrs.get("Units", b"metre")).lower()
+        ears = np.asarray(f["ReceiverPosition"][()], dtype=np.float64) if "ReceiverPosition" in f else None
+        ear_type = _attr_text(f["ReceiverPosition"].attrs.get("Type", b"cartesian")).lower() if ears is not None \
+            else ""
+    radius = np.linalg.norm(positions, axis=1) if pos_type.startswith("cart") else positions[:, 2]
+    distance = float(np.median(radius)) if "met" in units or pos_type.startswith("cart") else None
+    distance = distance if distance is not None and np.isfinite(distance) and distance > 0 else None
+    head = HEAD_RADIUS_M
+    if ears is not None and ear_type.startswith("cart") and ears.size >= 6:
+        ears = ears.reshape(ears.shape[0], 3, -1)[:2, :, 0]
+        lo, hi = HEAD_RADIUS_RANGE_M
+        a = np.abs(ears[:, 1])
+        if np.allclose(ears[:, [0, 2]], 0.0) and ears[0, 1] > 0 > ears[1, 1] and np.all((lo <= a) & (a <= hi)):
+            head = float(a.mean())
+    return distance, head
+
+
 def _minimum_phase(hrir: np.ndarray, n_fft: int) -> np.ndarray:
     """Minimum-phase spectra [shape=(..., n_fft//2+1)] with the magnitude of ``hrir``."""
     magnitude = np.abs(sfft.rfft(hrir, n_fft, axis=-1, workers=-1))
@@ -177,12 +217,17 @@ class HRTF:
     delays : np.ndarray [shape=(m, 2)] per-ear delays in samples (>= LEAD_IN_SAMPLES)
     length : int  taps needed to hold any interpolated response
     source : str  where the set came from
+    near_field : NearField or None  the near-field model (None: a set measured nearer than it)
     """
 
     def __init__(self, directions: np.ndarray, minphase: np.ndarray, delays: np.ndarray, sample_rate: int,
-                 source: str = ""):
+                 source: str = "", distance_m: float | None = None, head_radius_m: float = HEAD_RADIUS_M):
         self.sample_rate = int(sample_rate)
         self.source = source
+        self.distance_m = distance_m
+        self.head_radius_m = float(head_radius_m)
+        far = FAR_M if distance_m is None else min(FAR_M, distance_m)
+        self.near_field = NearField(self.head_radius_m, far) if far > NEAREST_M + 0.05 else None
         self.directions = np.asarray(directions, dtype=np.float64)
         self.minphase = np.asarray(minphase, dtype=np.float32)
         self.delays = np.asarray(delays, dtype=np.float64)
@@ -194,7 +239,8 @@ class HRTF:
 
     @classmethod
     def prepare(cls, hrir: np.ndarray, directions: np.ndarray, rate_in: float, sample_rate: int,
-                file_delays: np.ndarray | None = None, source: str = "") -> HRTF:
+                file_delays: np.ndarray | None = None, source: str = "", distance_m: float | None = None,
+                head_radius_m: float = HEAD_RADIUS_M) -> HRTF:
         """Split HRIRs [shape=(m, 2, n)] measured at ``rate_in`` into minimum-phase filters and delays."""
         sample_rate = int(sample_rate)
         hrir = resample(hrir, int(round(rate_in)), sample_rate) if round(rate_in) != sample_rate else hrir
@@ -218,7 +264,8 @@ class HRTF:
         delays = delays - delays.min() + LEAD_IN_SAMPLES
         directions, minphase, delays = cls._dedupe(directions, minphase, delays)
         directions, minphase, delays = cls._add_poles(directions, minphase, delays)
-        return cls(directions, minphase.astype(np.float32), delays, sample_rate, source=source)
+        return cls(directions, minphase.astype(np.float32), delays, sample_rate, source=source,
+                   distance_m=distance_m, head_radius_m=head_radius_m)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, sample_rate: int = 48000) -> HRTF:
@@ -377,20 +424,28 @@ class HRTF:
                 if n_fft < self.minphase.shape[-1]:
                     raise ValueError(f"n_fft {n_fft} is shorter than the filters ({self.minphase.shape[-1]} taps)")
                 spectra = sfft.rfft(self.minphase, n_fft, axis=-1, workers=-1).astype(np.complex64)
-                self._banks[n_fft] = FilterBank(spectra, n_fft, self.sample_rate)
+                self._banks[n_fft] = FilterBank(spectra, n_fft, self.sample_rate, near_field=self.near_field)
             return self._banks[n_fft]
 
     def steering(self, directions: np.ndarray, gain: np.ndarray | float = 1.0,
-                 distance_m: np.ndarray | None = None) -> Steering:
+                 distance_m: np.ndarray | None = None, *, near_m: np.ndarray | None = None) -> Steering:
         """Where :meth:`bank` is read for directions [shape=(n, 3)], at linear ``gain`` [shape=(n,) or scalar].
 
-        ``distance_m`` [shape=(n,)] adds air absorption over that path.
+        ``distance_m`` [shape=(n,)] adds air absorption over that path;
+        ``near_m`` [shape=(n,)], the source's distance from the head centre,
+        each ear's near-field response where any is nearer than the far
+        field (:mod:`.nearfield`; the gain stays the caller's).
         """
         idx, w = self.weights(directions)
         delays = np.einsum("nk,nke->ne", w, self.delays[idx])
         weight = (w * np.asarray(gain, dtype=np.float64).reshape(-1, 1)).astype(np.float32)
         distance = None if distance_m is None else np.asarray(distance_m, dtype=np.float32).reshape(-1)
-        return Steering(idx.astype(np.int32), weight, delays, distance)
+        near = self.near_field
+        if near is None or near_m is None or not np.any(np.asarray(near_m) < near.far_m):
+            return Steering(idx.astype(np.int32), weight, delays, distance)
+        rows, near_weight, near_delay_s = near.coordinates(directions, near_m)
+        return Steering(idx.astype(np.int32), weight, delays + near_delay_s * self.sample_rate, distance,
+                        rows, near_weight)
 
     def spectra(self, directions: np.ndarray, n_fft: int) -> np.ndarray:
         """Transfer functions [shape=(n, 2, n_fft//2+1), complex64] for directions [shape=(n, 3)]."""
@@ -408,7 +463,8 @@ class HRTF:
         """What :meth:`from_arrays` needs, and the lookup table, as plain arrays."""
         return {"directions": self.directions, "minphase": self.minphase, "delays": self.delays,
                 "sample_rate": np.array(self.sample_rate), "cells": self._lookup(),
-                "format": np.array(CACHE_FORMAT)}
+                "distance_m": np.array(np.nan if self.distance_m is None else self.distance_m),
+                "head_radius_m": np.array(self.head_radius_m), "format": np.array(CACHE_FORMAT)}
 
     @classmethod
     def from_arrays(cls, arrays, source: str = "") -> HRTF:
@@ -420,8 +476,10 @@ class HRTF:
                 or arrays["minphase"].shape[:2] != (m, 2) or arrays["delays"].shape != (m, 2)
                 or not all(np.all(np.isfinite(arrays[k])) for k in ("directions", "minphase", "delays"))):
             raise ValueError("arrays do not fit together")
+        distance = float(arrays["distance_m"])
         hrtf = cls(arrays["directions"], arrays["minphase"], arrays["delays"], int(arrays["sample_rate"]),
-                   source=source)
+                   source=source, distance_m=distance if np.isfinite(distance) else None,
+                   head_radius_m=float(arrays["head_radius_m"]))
         cells = np.asarray(arrays["cells"])
         if cells.ndim != 2 or len(cells) != np.prod(_lookup_shape()) or cells.min(initial=0) < 0 \
                 or cells.max(initial=0) >= len(hrtf._triangles):
@@ -477,7 +535,9 @@ def _load_cached(path: str, _mtime: int, sample_rate: int) -> HRTF:
     hrtf = _read_cache(cached, sample_rate, path) if cached else None
     if hrtf is None:
         hrir, directions, rate, delays = read_sofa(path)
-        hrtf = HRTF.prepare(hrir, directions, rate, sample_rate, file_delays=delays, source=path)
+        distance, head = sofa_geometry(path)
+        hrtf = HRTF.prepare(hrir, directions, rate, sample_rate, file_delays=delays, source=path,
+                            distance_m=distance, head_radius_m=head)
         if cached:
             _write_cache(cached, hrtf)
     return hrtf

@@ -5,9 +5,10 @@ How each part of a scene is heard:
 - **direct sound** of each source: binaural through the HRTF; FOA by AmbiX
   encoding; loudspeaker layouts by VBAP (in 3D where there are upper
   loudspeakers). Distance sets the level (inverse law, near-field clamp)
-  and, in binaural, air absorption; in the gain-based formats air
-  absorption is applied where it reaches 0.5 dB below 10 kHz (beyond ~3 m),
-  since below that it is inaudible and filtering costs time.
+  and, in binaural, air absorption; nearer than 1 m, binaural adds each
+  ear's near-field response (:mod:`.nearfield`); in the gain-based formats
+  air absorption is applied where it reaches 0.5 dB below 10 kHz (beyond
+  ~3 m), since below that it is inaudible and filtering costs time.
 - **wide sources** (``spread_deg``) become several decorrelated copies
   spread across the arc; the ambience bed is spread all around (360 deg).
 - **room** (``--room``): first-order reflections as image sources and a
@@ -54,6 +55,7 @@ from .engine import BlockEngine, OverlapAdd, VirtualSource
 from .filterbank import FilterBank, Steered, Steering
 from .geometry import Path
 from .hrtf import HRTF, LEAD_IN_SAMPLES
+from .nearfield import NEAREST_M
 from .options import Progress, RenderOptions, RenderReport, Renderer
 from .panning import vbap_gains
 from .room import Room, choose_room, diffuse_tail_foa, image_sources
@@ -134,7 +136,7 @@ def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None =
     clips = load_clips(scene, sr, notes)
     hrtf = HRTF.load(options.hrtf, sr) if output.is_binaural else None
     room = choose_room(options.room, scene)
-    plan = _Plan(options, hrtf, room)
+    plan = _Plan(options, hrtf, room, near=_has_near_sources(scene, hrtf))
     for source in audible_sources(scene):
         plan.add_source(source, clips[source.id], notes)
     if scene.ambience is not None and scene.ambience.audio is not None:
@@ -143,6 +145,13 @@ def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None =
     report = RenderReport(options.format, sr, channels, n, room.name if room else "none",
                           loudness_lufs=None, true_peak_dbtp=None, notes=notes)
     return out, report
+
+
+def _has_near_sources(scene: Scene, hrtf: HRTF | None) -> bool:
+    """Whether any source heard comes nearer than the HRTF's far field (its filters then need more room)."""
+    if hrtf is None or hrtf.near_field is None:
+        return False
+    return any(np.min(Path.of(s).distances_m) < hrtf.near_field.far_m for s in audible_sources(scene))
 
 
 def load_clips(scene: Scene, sr: int, notes: list[str]) -> dict[str, Signal]:
@@ -252,13 +261,15 @@ def _smooth(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np
 class _Plan:
     """The virtual sources of one render and the buses they feed."""
 
-    def __init__(self, options: RenderOptions, hrtf: HRTF | None, room: Room | None):
+    def __init__(self, options: RenderOptions, hrtf: HRTF | None, room: Room | None, near: bool = False):
         self.options = options
         self.sr = options.sample_rate
         self.output = options.output
         self.hrtf = hrtf
         self.room = room
         lead = (hrtf.length if self.output.is_binaural else 2 * LEAD_IN_SAMPLES)
+        if near and self.output.is_binaural:  # the near-field delays and the spread of its responses
+            lead += hrtf.near_field.max_delay_samples(self.sr) + LEAD_IN_SAMPLES
         n_fft = max(MIN_FFT, int(2 ** math.ceil(math.log2(2 * lead))))
         self.channels = self.output.channels
         self.engine = BlockEngine(self.channels, n_fft, n_fft - lead)
@@ -281,7 +292,10 @@ class _Plan:
 
         def steer_hrtf(t):
             directions, distances = path.at(t / sr)
-            return self.hrtf.steering(directions, distance_gain(distances) * scale, distances if air else None)
+            if self.hrtf.near_field is None:
+                return self.hrtf.steering(directions, distance_gain(distances) * scale, distances if air else None)
+            return self.hrtf.steering(directions, distance_gain(distances, NEAREST_M) * scale,
+                                      distances if air else None, near_m=distances)
 
         def gains(t):
             directions, distances = path.at(t / sr)
