@@ -125,6 +125,12 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
                                        f"{', '.join(OUTPUT_SUFFIXES + tuple(CONTAINERS))}")
     if targets.overlay and video:
         raise ParameterError("overlay", "for pictures only")
+    if targets.muxed:  # refused before the long part, not after it
+        from .video.mux import check_keep_original
+
+        check_keep_original(targets.keep_original, options.format)
+    elif video and targets.keep_original == "headlocked":
+        raise ParameterError("keep_original", f"{targets.audio}: headlocked is for a video written into .mp4 or .mov")
     suffix = None if targets.muxed else check_output_path(targets.audio)
     from .sound.library import user_folders
 
