@@ -384,6 +384,14 @@ CASES: dict[str, Case] = {
     "a video into .mkv": Case(["render", "{dir}/c.mp4", "-o", "{dir}/x.mkv"],
                               "-o: {dir}/x.mkv: a video's output must end in .wav, .flac, .mp4, .mov, .m4v",
                               lambda d: _video("small_clip", d, d / "c.mp4", 5)),
+    "head-locked stereo beside binaural": Case(
+        ["render", "{dir}/c.mp4", "-o", "{dir}/x.mp4", "--keep-original", "headlocked"],
+        "--keep-original: headlocked is first-order ambisonics with head-locked stereo: it needs the foa format",
+        lambda d: _video("small_clip", d, d / "c.mp4", 5)),
+    "head-locked stereo into .wav": Case(
+        ["render", "{dir}/c.mp4", "-o", "{dir}/x.foa.wav", "--keep-original", "headlocked"],
+        "--keep-original: {dir}/x.foa.wav: headlocked is for a video written into .mp4 or .mov",
+        lambda d: _video("small_clip", d, d / "c.mp4", 5)),
     "analyze a video": Case(["analyze", "{dir}/c.mp4", "-o", "{dir}/s.json"], "analyze takes a picture",
                             lambda d: (d / "c.mp4").write_bytes(b"\0" * 64)),
     # filling the sound library

@@ -125,11 +125,14 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
                                        f"{', '.join(OUTPUT_SUFFIXES + tuple(CONTAINERS))}")
     if targets.overlay and video:
         raise ParameterError("overlay", "for pictures only")
-    suffix = None if targets.muxed else check_output_path(targets.audio, channels=options.channels)
-    if targets.muxed:
-        from .video.mux import check_format
+    if targets.muxed:  # refused before the long part, not after it
+        from .video.mux import check_format, check_keep_original
 
         check_format(options.format, targets.audio)
+        check_keep_original(targets.keep_original, options.format)
+    elif video and targets.keep_original == "headlocked":
+        raise ParameterError("keep_original", f"{targets.audio}: headlocked is for a video written into .mp4 or .mov")
+    suffix = None if targets.muxed else check_output_path(targets.audio, channels=options.channels)
     from .sound.library import user_folders
 
     refuse_overwriting_inputs(

@@ -28,21 +28,28 @@ def true_azimuth(t: float, hfov_deg: float = 65.0) -> float:
 
 
 def write_clip(path, frames, *, audio=True, fps=FPS, codec="libx264", size=(WIDTH, HEIGHT), options=None):
+    """An H.264 clip of ``frames`` with, if ``audio``, an AAC soundtrack at 48 kHz: a 330 Hz tone in both
+    channels, or ``audio`` itself when it is an array [shape=(1 or 2, n)]."""
+    soundtrack = audio if isinstance(audio, np.ndarray) else None
+    audio = soundtrack is not None or audio
+    layout = "mono" if soundtrack is not None and len(soundtrack) == 1 else "stereo"
     out = av.open(str(path), "w")
     v = out.add_stream(codec, rate=fps, options={"crf": "23", "preset": "veryfast", **(options or {})}
                        if codec == "libx264" else dict(options or {}))
     v.width, v.height, v.pix_fmt = size[0], size[1], "yuv420p"
-    a = out.add_stream("aac", rate=48000, layout="stereo") if audio else None  # every stream before muxing
+    a = out.add_stream("aac", rate=48000, layout=layout) if audio else None  # every stream before muxing
     n = 0
     for rgb in frames:
         for p in v.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
             out.mux(p)
         n += 1
     if audio:
-        tone = (0.2 * np.sin(2 * np.pi * 330 * np.arange(int(48000 * n / fps)) / 48000)).astype(np.float32)
-        for s in range(0, len(tone), 1024):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(np.stack([tone[s:s + 1024]] * 2)),
-                                               format="fltp", layout="stereo")
+        if soundtrack is None:
+            tone = (0.2 * np.sin(2 * np.pi * 330 * np.arange(int(48000 * n / fps)) / 48000)).astype(np.float32)
+            soundtrack = np.stack([tone] * 2)
+        for s in range(0, soundtrack.shape[1], 1024):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(soundtrack[:, s:s + 1024], dtype=np.float32),
+                                               format="fltp", layout=layout)
             frame.sample_rate, frame.pts = 48000, s
             for p in a.encode(frame):
                 out.mux(p)

@@ -21,6 +21,10 @@ from ..registry import PRESETS
 #: so that building the parser (``see2sound --help``) does not import the spatial stage and scipy.
 ROOM_CHOICES = ("auto", "none", "outdoor", "small", "medium", "large")
 
+#: ``--keep-original``'s choices: :data:`see2sound.video.mux.KEEP` (a test keeps them equal), written out here so
+#: that building the parser does not import numpy and scipy.
+KEEP_ORIGINAL = ("track", "mix", "drop", "headlocked")
+
 #: Python parameter -> the flag that sets it.
 FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf", "room": "--room",
          "loudness_lufs": "--loudness", "true_peak_dbtp": "--true-peak", "hfov_deg": "--hfov", "contender": "--contender",
@@ -125,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--scene-out", metavar="SCENE.json", help="also save the scene (its stems go beside it)")
     rd.add_argument("--stems", metavar="DIR", help="write each source's dry mono sound here")
     rd.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
-    rd.add_argument("--keep-original", choices=("track", "mix", "drop"), default="track",
-                    help="video into .mp4/.mov: keep its soundtrack as a second track (default), mix it in, or drop it")
+    rd.add_argument("--keep-original", choices=KEEP_ORIGINAL, default="track",
+                    help="video into .mp4/.mov: keep its soundtrack as a second track (default), mix it in, drop it, "
+                         "or (foa) keep it as head-locked stereo beside the ambisonics, one 6-channel track for YouTube")
     _common(rd)
 
     _batch(commands)
@@ -254,8 +259,9 @@ def _render_sound_options(p: argparse.ArgumentParser) -> None:
                    help="library (default) or text-to-audio: stable-audio-open, audioldm2, a hub id or a folder")
     p.add_argument("--sound-steps", type=int, default=None, metavar="N", help="text-to-audio diffusion steps")
     p.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
-    p.add_argument("--keep-original", choices=("track", "mix", "drop"), default="track",
-                   help="with --mux: keep a video's soundtrack as a second track (default), mix it in, or drop it")
+    p.add_argument("--keep-original", choices=KEEP_ORIGINAL, default="track",
+                   help="with --mux: keep a video's soundtrack as a second track (default), mix it in, drop it, "
+                        "or (foa) keep it as head-locked stereo beside the ambisonics")
 
 
 def _batch(commands) -> None:

@@ -7,7 +7,10 @@ Google's Spatial Media specifications
 (github.com/google/spatial-media/docs: spatial-audio-rfc.md, spherical-video-v2-rfc.md):
 
 - ``SA3D`` in the audio sample entry: version 0, periphonic, order 1, ACN
-  channel ordering, SN3D normalisation, channel map 0 1 2 3;
+  channel ordering, SN3D normalisation, channel map 0 1 2 3; or, with
+  head-locked stereo, the ``head_locked_stereo`` bit (the top bit of the
+  byte that holds ``ambisonic_type``) set, 6 channels and the map
+  0 1 2 3 4 5 (W Y Z X L R: the RFC's text since 2018, not its older drafts);
 - ``st3d`` (monoscopic) and ``sv3d`` (``svhd`` + ``proj`` with ``prhd`` and
   an ``equi`` projection, no cropping) in the video sample entry.
 
@@ -39,10 +42,16 @@ def _full_box(kind: bytes, payload: bytes, version: int = 0, flags: int = 0) -> 
     return _box(kind, struct.pack(">I", (version << 24) | flags) + payload)
 
 
-def sa3d_box(channels: int = 4, order: int = 1) -> bytes:
-    """The Spatial Audio box for periphonic ACN/SN3D ambisonics."""
-    payload = struct.pack(">BBIBBI", 0, 0, order, 0, 0, channels) + b"".join(struct.pack(">I", i) for i in range(channels))
-    return _box(b"SA3D", payload)
+def sa3d_box(channels: int = 4, order: int = 1, *, head_locked_stereo: bool = False) -> bytes:
+    """The Spatial Audio box for periphonic ACN/SN3D ambisonics.
+
+    ``channels`` counts every channel of the track: (order + 1)² ambisonic
+    ones, then, with ``head_locked_stereo``, L and R; the channel map is the
+    identity (the track holds them in that order).
+    """
+    type_byte = 0x80 if head_locked_stereo else 0x00  # top bit: head_locked_stereo; low 7: ambisonic_type 0
+    payload = struct.pack(">BBIBBI", 0, type_byte, order, 0, 0, channels)
+    return _box(b"SA3D", payload + b"".join(struct.pack(">I", i) for i in range(channels)))
 
 
 def spherical_boxes(tool: str = "see2sound") -> bytes:
@@ -92,8 +101,12 @@ def _tracks(data: bytes, moov: tuple[int, int, int]):
             yield handler, (pos, header, stop)
 
 
-def add_spatial_metadata(path: str | os.PathLike, *, ambisonic: bool = False, spherical: bool = False) -> None:
-    """Add SA3D to the first audio track and/or st3d+sv3d to the first video track, in place."""
+def add_spatial_metadata(path: str | os.PathLike, *, ambisonic: bool = False, spherical: bool = False,
+                         head_locked_stereo: bool = False) -> None:
+    """Add SA3D to the first audio track and/or st3d+sv3d to the first video track, in place.
+
+    With ``head_locked_stereo`` the audio track is FOA then L R (6 channels).
+    """
     path = Path(path)
     data = bytearray(path.read_bytes())
     inserts: list[tuple[int, bytes, list[int]]] = []  # (offset, bytes, starts of boxes that enclose it)
@@ -111,7 +124,10 @@ def add_spatial_metadata(path: str | os.PathLike, *, ambisonic: bool = False, sp
         parents += [find_box(bytes(data), p, trak[0] + trak[1], trak[2])[0]
                     for p in ([b"mdia"], [b"mdia", b"minf"], [b"mdia", b"minf", b"stbl"])]
         parents += [stsd[0], entry_start]
-        blob = sa3d_box() if handler == b"soun" else spherical_boxes()
+        if handler == b"soun":
+            blob = sa3d_box(6, head_locked_stereo=True) if head_locked_stereo else sa3d_box()
+        else:
+            blob = spherical_boxes()
         inserts.append((entry_start + entry_size, blob, parents))
         if handler == b"soun":
             ambisonic = False

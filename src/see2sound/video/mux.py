@@ -13,13 +13,19 @@
 - The original soundtrack (``keep_original``): ``track`` keeps it as a
   second audio stream, ``mix`` adds it to the spatial audio (into both ears,
   or into W only for FOA: heard from nowhere in particular), ``drop`` leaves it out.
+  ``headlocked`` (FOA only) writes one 6-channel track, W Y Z X then the
+  soundtrack as L R, which a 360 degree player does not turn with the view
+  (Google's spatial-audio RFC, ``head_locked_stereo``; YouTube takes it as
+  Opus in MP4, at least 768 kb/s, or PCM in MOV). The soundtrack is not
+  touched: stereo at the output rate goes in sample for sample, mono into
+  both channels; another rate is resampled, more channels downmixed.
 - Audio packets are written in time order with the picture's, so memory
   stays bounded whatever the length; the audio is cut or padded to the
   picture's duration.
 
 Contents
 --------
-mux, check_format, CONTAINERS
+mux, check_format, check_keep_original, CONTAINERS
 """
 
 from __future__ import annotations
@@ -37,7 +43,19 @@ from ..io.files import atomic_output
 
 CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".m4v": "mp4"}
 MP4_VIDEO_CODECS = {"h264", "hevc", "av1", "vp9", "mpeg4", "mjpeg"}
-KEEP = ("track", "mix", "drop")
+KEEP = ("track", "mix", "drop", "headlocked")
+HEADLOCKED_LAYOUT = "ambisonic 1+stereo"  # FFmpeg's name for W Y Z X then L R; Opus codes it with mapping family 2
+HEADLOCKED_OPUS_BIT_RATE = 768_000  # YouTube's least for FOA with head-locked stereo in Opus
+
+
+def check_keep_original(keep_original: str, fmt: str) -> None:
+    """A ParameterError unless ``keep_original`` is one of KEEP and can go with the format ``fmt``."""
+    if keep_original not in KEEP:
+        raise ParameterError("keep_original", f"choose from {', '.join(KEEP)}")
+    output = get_format(fmt)
+    if keep_original == "headlocked" and not (output.is_ambisonic and output.channels == 4):
+        raise ParameterError("keep_original", f"headlocked is first-order ambisonics with head-locked stereo: "
+                                              f"it needs the foa format, not {fmt}")
 
 
 def _audio_codec(fmt: str, container: str) -> tuple[str, str, dict]:
@@ -78,6 +96,43 @@ def _original_audio(av, path: Path, sample_rate: int, n: int) -> np.ndarray | No
         return out
 
 
+class _HeadLocked:
+    """The input's first audio stream as L R [shape=(2, n)] at ``sample_rate``, read in order.
+
+    Stereo at that rate passes through as decoded (FFmpeg's resampler is not
+    used at all); mono goes into both channels; anything else is resampled or
+    downmixed to stereo by FFmpeg. Past its end, silence.
+    """
+
+    def __init__(self, av, path: Path, sample_rate: int):
+        self._container = av.open(str(path))
+        stream = self._container.streams.audio[0]
+        self._resampler = av.AudioResampler(format="fltp", layout="mono" if stream.channels == 1 else "stereo",
+                                            rate=sample_rate)
+        self._frames = _decoded_skipping_damage(av, self._container, stream)
+        self._pending = np.zeros((2, 0), dtype=np.float32)
+        self._ended = False
+
+    def read(self, size: int) -> np.ndarray:
+        parts, have = [self._pending], self._pending.shape[1]
+        while have < size and not self._ended:
+            frame = next(self._frames, None)
+            self._ended = frame is None
+            for part in self._resampler.resample(frame):  # None: what the resampler still holds
+                x = part.to_ndarray()
+                parts.append(np.repeat(x, 2, axis=0) if x.shape[0] == 1 else x)
+                have += x.shape[1]
+        held = np.concatenate(parts, axis=1)
+        out = np.zeros((2, size), dtype=np.float32)
+        k = min(size, held.shape[1])
+        out[:, :k] = held[:, :k]
+        self._pending = held[:, k:]
+        return out
+
+    def close(self) -> None:
+        self._container.close()
+
+
 def _decoded_skipping_damage(av, container, stream):
     """The stream's frames; a packet that does not decode (a damaged file) is left out."""
     for packet in container.demux(stream):
@@ -98,12 +153,17 @@ def mux(video_path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt:
     container_kind = CONTAINERS.get(out_path.suffix.lower())
     if container_kind is None:
         raise See2SoundError(f"{out_path}: video output must end in .mp4 or .mov")
-    if keep_original not in KEEP:
-        raise ParameterError("keep_original", f"choose from {', '.join(KEEP)}")
+    check_keep_original(keep_original, fmt)
     codec, layout, options = _audio_codec(fmt, container_kind)
     with av.open(str(video_path)) as source:
         vin = source.streams.video[0]
         duration = float(vin.duration * vin.time_base) if vin.duration else audio.shape[1] / sample_rate
+        has_soundtrack = bool(source.streams.audio)
+    if keep_original == "headlocked" and not has_soundtrack:
+        notes.append("the video has no soundtrack to keep head-locked: plain FOA written")
+        keep_original = "drop"
+    if keep_original == "headlocked":
+        layout = HEADLOCKED_LAYOUT
     n = int(round(duration * sample_rate))
     if keep_original == "mix":
         original = _original_audio(av, Path(video_path), sample_rate, n)
@@ -117,15 +177,21 @@ def mux(video_path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt:
             else:
                 audio[:2] += 0.5 * original / math.sqrt(2)
     with atomic_output(out_path) as tmp:
-        _write(av, Path(video_path), audio, n, sample_rate, tmp, container_kind, codec, layout, options,
-               keep_original == "track", notes, progress)
+        headlocked = _HeadLocked(av, Path(video_path), sample_rate) if keep_original == "headlocked" else None
+        try:
+            _write(av, Path(video_path), audio, n, sample_rate, tmp, container_kind, codec, layout, options,
+                   keep_original == "track", notes, progress, headlocked)
+        finally:
+            if headlocked is not None:
+                headlocked.close()
         ambisonic = get_format(fmt).is_ambisonic
         if ambisonic or spherical:
-            mp4.add_spatial_metadata(tmp, ambisonic=ambisonic, spherical=spherical)
+            mp4.add_spatial_metadata(tmp, ambisonic=ambisonic, spherical=spherical,
+                                     head_locked_stereo=headlocked is not None)
 
 
 def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, layout, options, keep_track,
-           notes, progress):
+           notes, progress, headlocked=None):
     with av.open(str(video_path)) as source, av.open(str(tmp), "w", format=container_kind) as out:
         vin = source.streams.video[0]
         copy = vin.codec_context.name in MP4_VIDEO_CODECS
@@ -147,6 +213,8 @@ def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, la
         aout = out.add_stream(codec, rate=sample_rate, layout=layout, options=options)
         if codec == "aac":
             aout.bit_rate = 96_000 * audio.shape[0]
+        elif codec == "libopus" and headlocked is not None:
+            aout.bit_rate = HEADLOCKED_OPUS_BIT_RATE
         original_out = None
         if keep_track and source.streams.audio:
             ain = source.streams.audio[0]
@@ -165,10 +233,12 @@ def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, la
             target = min(total, int(t_s * sample_rate))
             while written < target:
                 size = min(frame_size, total - written)
-                chunk = np.zeros((audio.shape[0], size), dtype=np.float32)
+                chunk = np.zeros((audio.shape[0] + (2 if headlocked is not None else 0), size), dtype=np.float32)
                 if written < have:  # read by range: works on a disk buffer too; padded with silence
                     part = np.asarray(audio[:, written:min(have, written + size)], dtype=np.float32)
-                    chunk[:, : part.shape[1]] = part
+                    chunk[: audio.shape[0], : part.shape[1]] = part
+                if headlocked is not None:  # the last two channels: L R, not turned with the view
+                    chunk[audio.shape[0]:] = headlocked.read(size)
                 if chunk.shape[0] > 8:  # PyAV's planar frames take at most 8 planes; interleave (5.1.4, 7.1.4)
                     frame = av.AudioFrame.from_ndarray(chunk.T.reshape(1, -1), format="flt", layout=layout)
                 else:
