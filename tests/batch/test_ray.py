@@ -51,7 +51,7 @@ def test_ray_engine_renders_what_the_local_engine_does_and_records_a_dead_actor_
 def test_ray_options_need_the_ray_engine(tmp_path, capsys):
     pictures(tmp_path / "in", 1)
     assert main(["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--ray-address", "auto"]) == 2
-    assert capsys.readouterr().err.strip() == "error: --ray-address: only with --engine ray"
+    assert capsys.readouterr().err.strip() == "error: --ray-address: only with the ray engine"
     assert not (tmp_path / "out").exists()
 
 

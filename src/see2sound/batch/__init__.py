@@ -204,7 +204,7 @@ def run_batch(args, *, say=print, engine=None) -> BatchSummary:
         raise ParameterError("gpus_per_worker", f"from 0 to 64, got {args.gpus_per_worker}")
     if getattr(args, "engine", "local") != "ray" and (getattr(args, "ray_address", None)
                                                       or getattr(args, "gpus_per_worker", 0)):
-        raise ParameterError("ray_address" if args.ray_address else "gpus_per_worker", "only with --engine ray")
+        raise ParameterError("ray_address" if args.ray_address else "gpus_per_worker", "only with the ray engine")
     if args.hrtf_dir is not None and args.hrtf is not None:
         raise ParameterError("hrtf_dir", "give a folder of SOFA files or one HRTF file, not both")
     if getattr(args, "engine", "local") == "ray" and engine is None:
