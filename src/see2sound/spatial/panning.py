@@ -12,23 +12,25 @@ then holds directions outside the pair at the nearest loudspeaker, so a
 source at +90 comes from L alone.
 
 **Layouts with elevated loudspeakers** (5.1.4, 7.1.4) are panned in 3D over
-triangles of loudspeakers: the convex hull of their directions
-(``scipy.spatial.ConvexHull``), with two kinds of virtual loudspeaker whose
-gain is handed on to real ones:
+triangles of loudspeakers (the convex hull of their directions) by
+vector-base intensity panning (VBIP, Pernaux, Boussard & Jot 1998): the
+triangle's solution gives each loudspeaker's power, so the energy vector
+(sum of g_k^2 u_k) points at the source, which plain VBAP misses by up to
+25 deg with loudspeakers this far apart. Two kinds of virtual loudspeaker
+hand their power on to real ones:
 
-- where no loudspeaker is below the horizon, one at the nadir. Its gain goes
-  to the lowest layer (the ear-level ring), equally and power-preserving
-  (1/sqrt(m) each), so a source below the horizon comes from the ear-level
-  loudspeakers only: from those around its azimuth just under the horizon,
-  from all of them alike straight down.
+- where no loudspeaker is below the horizon, one at the nadir. Its power goes
+  to the lowest layer (the ear-level ring) in equal parts, so a source
+  below the horizon comes from the ear-level loudspeakers only: from those
+  around its azimuth just under the horizon, from all of them alike
+  straight down.
 - one at the centre of every hull face with more than three corners (the
   flat top of four upper loudspeakers, the trapezoid between an ear-level
   pair and the upper pair above it). A quad split along one diagonal would
   pan the left and the right of the room differently; the centre point
-  splits it symmetrically. Its gain goes to the face's corners in equal
-  parts scaled by 1/|sum of their unit vectors|, so the gain-weighted sum of
-  loudspeaker directions (the velocity vector) still points exactly at the
-  source.
+  splits it symmetrically. Its power goes to the face's corners in equal
+  parts scaled by 1/|sum of their unit vectors|, so the energy vector still
+  points exactly at the source.
 
 Contents
 --------
@@ -181,29 +183,37 @@ def _ear_level(layout: Layout) -> Layout:
 
 
 def _vbap_3d(layout: Layout, d: np.ndarray) -> np.ndarray:
-    """3D VBAP gains [shape=(n, channels)] for unit vectors ``d`` [shape=(n, 3)], unit power."""
-    inverses, corners, to_channels = triangulation(layout)
-    gains = np.zeros((len(d), len(layout.channels)))
+    """3D panning gains [shape=(n, channels)] for unit vectors ``d`` [shape=(n, 3)], unit power.
+
+    Vector-base *intensity* panning: the triangle's solution sets each
+    loudspeaker's power, not its amplitude, so the energy vector (sum of
+    g_k^2 u_k) points at the source.
+    """
+    powers = np.zeros((len(d), len(layout.channels)))
     up = d[:, 2] >= 0.0
     if np.any(up):
-        g = np.einsum("nd,tde->nte", d[up], inverses)  # (n, triangles, 3)
-        # The triangle the direction passes through has no negative gain; take the most inside one.
-        k = np.argmax(g.min(axis=2), axis=1)
-        rows = np.arange(len(g))
-        point_gains = np.zeros((len(g), to_channels.shape[0]))
-        np.add.at(point_gains, (rows[:, None], corners[k]), np.clip(g[rows, k], 0.0, None))
-        gains[up] = point_gains @ to_channels
+        powers[up] = _upper_powers(layout, d[up])
     if not np.all(up):
-        # Below the horizon: the triangle (ear-level pair, virtual loudspeaker at the nadir).
-        ring = _ear_level(layout)
+        # Below the horizon: the triangle (the ear-level pair of the horizontal direction, a virtual
+        # loudspeaker at the nadir), whose power the ear-level ring shares equally.
         low = d[~up]
         horizontal = np.hypot(low[:, 0], low[:, 1])
-        pair = vbap_gains(ring, low)  # unit power, azimuth only
-        units = np.zeros((len(layout.channels), 3))
-        units[ring.speakers] = ring.speaker_directions()
-        reach = np.linalg.norm(pair @ units, axis=1)
-        nadir = -low[:, 2] / np.sqrt(len(ring.speakers))
-        lower = pair * (horizontal / reach)[:, None]
-        lower[:, ring.speakers] += nadir[:, None]
-        gains[~up] = lower
+        flat = np.column_stack([low[:, :2] / np.maximum(horizontal, 1e-12)[:, None], np.zeros(len(low))])
+        lower = _upper_powers(layout, flat) * horizontal[:, None]
+        ring = _ear_level(layout).speakers
+        lower[:, ring] += (-low[:, 2] / len(ring))[:, None]
+        powers[~up] = lower
+    gains = np.sqrt(np.where(powers > 1e-15, powers, 0.0))  # rounding's 1e-17 is no loudspeaker at -170 dB
     return gains / np.linalg.norm(gains, axis=1, keepdims=True)
+
+
+def _upper_powers(layout: Layout, d: np.ndarray) -> np.ndarray:
+    """Channel powers [shape=(n, channels)] for directions at or above the horizon: d = sum of p_k u_k."""
+    inverses, corners, to_channels = triangulation(layout)
+    p = np.einsum("nd,tde->nte", d, inverses)  # (n, triangles, 3)
+    # The triangle the direction passes through has no negative weight; take the most inside one.
+    k = np.argmax(p.min(axis=2), axis=1)
+    rows = np.arange(len(p))
+    point_powers = np.zeros((len(p), to_channels.shape[0]))
+    np.add.at(point_powers, (rows[:, None], corners[k]), np.clip(p[rows, k], 0.0, None))
+    return point_powers @ to_channels
