@@ -2,9 +2,9 @@
 
 An :class:`OutputFormat` says everything the rest of see2sound needs to
 know about a format: its channels in file order, the WAVE channel mask,
-how it is rendered (through an HRTF, by ambisonic encoding, or panned over
-a loudspeaker :class:`Layout`), how its loudness is measured, and how a
-video container carries it. Adding a format is one :func:`register_format`
+how it is rendered (through an HRTF, by ambisonic encoding, panned over
+a loudspeaker :class:`Layout`, or left to the player as objects), how its
+loudness is measured, and how a video container carries it. Adding a format is one :func:`register_format`
 call; nothing else branches on a format's name.
 
 Contents
@@ -29,7 +29,7 @@ from typing import Mapping
 
 from .errors import ParameterError
 
-BINAURAL, AMBISONIC, LOUDSPEAKER = "binaural", "ambisonic", "loudspeaker"
+BINAURAL, AMBISONIC, LOUDSPEAKER, OBJECTS = "binaural", "ambisonic", "loudspeaker", "objects"
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,10 @@ class OutputFormat:
     """One output format.
 
     ``rendering`` is ``"binaural"`` (through an HRTF), ``"ambisonic"``
-    (AmbiX: ACN order, SN3D, of ``ambisonic_order``) or ``"loudspeaker"``
-    (VBAP over ``layout``). ``loudness_on`` says what BS.1770 is measured
+    (AmbiX: ACN order, SN3D, of ``ambisonic_order``), ``"loudspeaker"``
+    (VBAP over ``layout``) or ``"objects"`` (each source's dry signal and
+    its positions, for the player to render: :mod:`see2sound.spatial.objects`;
+    the tracks follow the scene, so ``labels`` is empty). ``loudness_on`` says what BS.1770 is measured
     on: ``"channels"`` (weighted by ``layout`` where there is one) or
     ``"binaural decode"``. ``file_pattern`` is the regular expression that
     finds the format in a file name. ``encoders`` maps a container kind
@@ -103,6 +105,10 @@ class OutputFormat:
         return self.rendering == AMBISONIC
 
     @property
+    def is_objects(self) -> bool:
+        return self.rendering == OBJECTS
+
+    @property
     def loudness_weights(self) -> list[float | None] | None:
         """Azimuths that set BS.1770 channel weights (surrounds +1.5 dB, LFE left out), or None."""
         return list(self.layout.azimuths_deg) if self.layout is not None else None
@@ -112,13 +118,14 @@ class OutputFormat:
 
 
 FORMATS: dict[str, OutputFormat] = {}
-"""Every registered output format by name, in registration order (binaural, foa, stereo, 5.1, 7.1)."""
+"""Every registered output format by name, in registration order (binaural, foa, stereo, 5.1, 7.1, adm)."""
 
 
 def register_format(fmt: OutputFormat) -> OutputFormat:
     """Add ``fmt`` to :data:`FORMATS` (a name already there is replaced)."""
-    if fmt.rendering not in (BINAURAL, AMBISONIC, LOUDSPEAKER):
-        raise ParameterError("rendering", f"must be binaural, ambisonic or loudspeaker, got {fmt.rendering!r}")
+    if fmt.rendering not in (BINAURAL, AMBISONIC, LOUDSPEAKER, OBJECTS):
+        raise ParameterError("rendering", f"must be binaural, ambisonic, loudspeaker or objects, "
+                                          f"got {fmt.rendering!r}")
     if fmt.layout is not None and len(fmt.layout.channels) != fmt.channels:
         raise ParameterError("layout", f"{fmt.name}: {len(fmt.layout.channels)} loudspeakers for {fmt.channels} channels")
     FORMATS[fmt.name] = fmt
@@ -176,3 +183,6 @@ register_format(OutputFormat(
     layout=Layout("7.1", ("L", "R", "C", "LFE", "Lb", "Rb", "Ls", "Rs"),
                   (30.0, -30.0, 0.0, None, 150.0, -150.0, 90.0, -90.0)),
     encoders={"mp4": Encoder("aac", "7.1"), "mov": Encoder("aac", "7.1")}))
+register_format(OutputFormat(
+    "adm", (), 0x0, OBJECTS, "ADM BW64 for DAWs (BS.2076/BS.2088): an object per source, the ambience as an FOA bed",
+    r"adm|bw64"))
