@@ -5,11 +5,15 @@ temporary name beside its target and renamed at the end, so a failed or
 interrupted run leaves no partial output. Renders too large for memory go
 to a temporary file beside the output.
 
+An ``objects`` format (adm) is written as an ADM BW64 file
+(:mod:`.io.adm`): its tracks and their metadata come from the scene.
+
 Contents
 --------
 Targets            where each output goes
 render_to_files    a Pipeline run into Targets
 spatialize_to_files  a scene rendered into an audio file (and a binaural preview)
+write_render_to    a render into a file, as its format is written (channels, or ADM objects)
 write_analysis     a picture's scene (and overlay) from Pipeline.analyze
 """
 
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ParameterError, See2SoundError
-from .formats import format_from_name
+from .formats import format_from_name, get_format
 from .io.audio import OUTPUT_SUFFIXES, check_output_path, write_audio_to
 from .io.buffer import DiskAudio
 from .io.files import atomic_folder, atomic_output, refuse_overwriting_inputs
@@ -92,6 +96,25 @@ def check_room(path: str | os.PathLike, channels: int, n: int, subtype: str, *, 
         raise ParameterError("output", f"{path}: needs {_size(needed)}; its folder has {_size(free)} free")
 
 
+def check_container(path: str | os.PathLike, fmt: str) -> None:
+    """An error naming ``output`` if ``path`` cannot hold ``fmt``: an ADM file is a BW64 ``.wav``."""
+    if get_format(fmt).is_objects and Path(path).suffix.lower() != ".wav":
+        raise ParameterError("output", f"{path}: an {fmt} file is BW64 (ITU-R BS.2088): its name must end in .wav")
+
+
+def write_render_to(tmp: Path, audio, scene: Scene, sample_rate: int, fmt: str, *, subtype: str,
+                    suffix: str) -> None:
+    """Write a render of ``scene`` to ``tmp`` (no rename): an ``objects`` format as ADM BW64 (24-bit PCM, its
+    metadata from the scene), any other as :func:`~.io.audio.write_audio_to` writes it."""
+    if get_format(fmt).is_objects:
+        from .io.adm import write_adm_to
+        from .spatial.objects import object_tracks
+
+        write_adm_to(tmp, audio, object_tracks(scene), sample_rate)
+    else:
+        write_audio_to(tmp, audio, sample_rate, fmt, subtype=subtype, suffix=suffix)
+
+
 def _size(n: int) -> str:
     for unit, scale in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
         if n >= scale:
@@ -126,6 +149,7 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
     if targets.overlay and video:
         raise ParameterError("overlay", "for pictures only")
     suffix = None if targets.muxed else check_output_path(targets.audio)
+    check_container(targets.audio, options.format)
     from .sound.library import user_folders
 
     refuse_overwriting_inputs(
@@ -159,8 +183,8 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
                 keep_original=targets.keep_original, spherical=spherical, notes=result.notes,
                 progress=(lambda f: progress("mux", f)) if progress else None)
         else:
-            write_audio_to(audio_tmp, result.audio, options.sample_rate, options.format, subtype=targets.subtype,
-                           suffix=suffix)
+            write_render_to(audio_tmp, result.audio, result.scene, options.sample_rate, options.format,
+                            subtype=targets.subtype, suffix=suffix)
         if scene_tmp is not None:
             scene_dir = Path(targets.scene).resolve().parent
             _rebase_audio(result.scene, stems_tmp, Path(targets.stems), scene_dir)
@@ -183,6 +207,7 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
     from), a sound the scene plays or the HRTF file.
     """
     suffix = check_output_path(output)
+    check_container(output, options.format)
     if preview is not None:
         if not options.output.is_ambisonic:
             raise ParameterError("preview", "only for an ambisonic format (foa)")
@@ -196,7 +221,7 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
         preview_tmp = stack.enter_context(atomic_output(preview)) if preview else None
         buffer = _buffer(stack, options.channels, n, out_tmp.parent)
         audio, report = render_scene(scene, options, renderer=renderer, out=buffer, progress=progress)
-        write_audio_to(out_tmp, audio, options.sample_rate, options.format, subtype=subtype, suffix=suffix)
+        write_render_to(out_tmp, audio, scene, options.sample_rate, options.format, subtype=subtype, suffix=suffix)
         if preview_tmp is not None:
             from .spatial.ambisonics import decode_binaural
             from .spatial.hrtf import HRTF
