@@ -13,7 +13,7 @@ Contents
 Targets            where each output goes
 render_to_files    a Pipeline run into Targets
 spatialize_to_files  a scene rendered into an audio file (and a binaural preview)
-write_render_to    a render into a file, as its format is written (channels, or ADM objects)
+write_render       a render into a file, as its format is written (channels, or ADM objects)
 write_analysis     a picture's scene (and overlay) from Pipeline.analyze
 """
 
@@ -113,6 +113,13 @@ def write_render_to(tmp: Path, audio, scene: Scene, sample_rate: int, fmt: str, 
         write_adm_to(tmp, audio, object_tracks(scene), sample_rate)
     else:
         write_audio_to(tmp, audio, sample_rate, fmt, subtype=subtype, suffix=suffix)
+
+
+def write_render(path: str | os.PathLike, audio, scene: Scene, sample_rate: int, fmt: str, *,
+                 subtype: str = "float") -> None:
+    """:func:`write_render_to`, atomically: the file at ``path`` appears whole or not at all."""
+    with atomic_output(path) as tmp:
+        write_render_to(tmp, audio, scene, sample_rate, fmt, subtype=subtype, suffix=Path(path).suffix)
 
 
 def _size(n: int) -> str:

@@ -173,8 +173,9 @@ def render_objects(scene: Scene, options: RenderOptions, *, out: np.ndarray | No
         bed_options = RenderOptions(format="foa", sample_rate=sr, room="none", loudness_lufs=None,
                                     true_peak_dbtp=None)
         render_dry(bed_scene, bed_options, out=out[len(sources):])
-    if choose_room(options.room, scene) is not None:
-        notes.append("room: not in an object render (its tracks are dry); add reverberation in the player")
+    if options.room != "auto" and choose_room(options.room, scene) is not None:  # asked for, not the default
+        notes.append(f"room: {options.room} is not in an object render (its tracks are dry); "
+                     "add reverberation in the player")
     if options.doppler:
         notes.append("doppler: not in an object render; the player renders positions only")
     if progress is not None:
