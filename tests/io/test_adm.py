@@ -39,11 +39,14 @@ MARGIN_S = 0.35
 
 
 def _ear():
-    """The ear package, or a skip that says how to get it (the ``adm`` and ``test`` extras bring it)."""
+    """ear's file readers, or a skip that says why not and how to get them (the ``adm`` and ``test`` extras)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ear 2.1 imports pkg_resources, which setuptools deprecates
-        return pytest.importorskip("ear.fileio", reason=f"ear is not installed: {INSTALL['test']} "
-                                                         "(or see2sound[adm])")
+        try:
+            import ear.fileio
+        except ImportError as exc:  # not installed, or without pkg_resources (setuptools 81 and later)
+            pytest.skip(f"ear cannot be imported ({exc}): {INSTALL['test']} (or see2sound[adm])")
+    return ear.fileio
 
 
 def _scene(folder, sources, duration_s, ambience_db=None):
