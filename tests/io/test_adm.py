@@ -103,7 +103,7 @@ def _ear_layout(name):
 
 
 def _ear_render(path, out, layout="4+5+0"):
-    result = subprocess.run([sys.executable, "-W", "ignore", "-m", "ear.cmdline.render_file", "-s", layout,
+    result = subprocess.run([sys.executable, "-W", "ignore", "-m", "ear.cmdline.render_file", "--strict", "-s", layout,
                              str(path), str(out)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     audio, rate = sf.read(str(out), dtype="float64", always_2d=True)
@@ -230,12 +230,28 @@ def test_ear_render_puts_each_source_where_the_scene_says(tmp_path):
     adm_file = _write(tmp_path, scene)
     speakers, unit_vectors = _ear_layout("4+5+0")
     rendered = _ear_render(adm_file, tmp_path / "ear-4+5+0.wav")[speakers]
+    _, _, tracks, _ = _read(adm_file)
+    for k in range(len(STILL)):  # each object reaches the loudspeakers at its track's level
+        window = slice(int((k * WINDOW_S + MARGIN_S) * SR), int(((k + 1) * WINDOW_S - MARGIN_S) * SR))
+        level_db = 10 * np.log10(np.sum(rendered[:, window] ** 2) / np.sum(tracks[k, window] ** 2))
+        assert abs(level_db) < 0.5, (k, level_db)
     found = {"ear-render 4+5+0": _directions_by_window(rendered, unit_vectors)}
     # After the merge with 5.1.4: found["see2sound 5.1.4"] = _directions_by_window(<our render>, <its vectors>)
     for renderer, directions in found.items():
         for name, (az, el, _) in STILL.items():
             assert _angle_deg(directions[name], (az, el)) < 5.0, (renderer, name, directions[name])
             assert abs(directions[name][1] - el) < 5.0, (renderer, name, directions[name])
+
+
+def test_ear_renders_the_bed_at_its_level(tmp_path):
+    """The FOA bed decoded by ear carries the ambience's energy (W), as the renderer's own bed does."""
+    scene = _scene(tmp_path, [{"id": "a", "position": {"azimuth_deg": 15, "elevation_deg": 0, "distance_m": 1},
+                               "audio": {"path": "noise.wav", "gain_db": -60.0}}], 1.0, ambience_db=0.0)
+    adm_file = _write(tmp_path, scene, loudness_lufs=None, true_peak_dbtp=None)
+    _, _, tracks, _ = _read(adm_file)
+    speakers, _ = _ear_layout("4+5+0")
+    rendered = _ear_render(adm_file, tmp_path / "ear-4+5+0.wav")[speakers]
+    assert abs(10 * np.log10(np.sum(rendered ** 2) / np.sum(tracks[1] ** 2))) < 1.0
 
 
 # --- the file ----------------------------------------------------------------------------------------------------------
