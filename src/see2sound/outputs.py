@@ -74,17 +74,18 @@ def format_for(path: str | os.PathLike, asked: str | None, pipeline: Pipeline | 
     return asked or format_from_name(path) or (pipeline.default_format if pipeline else "binaural")
 
 
-def check_room(path: str | os.PathLike, channels: int, n: int, subtype: str, *, extra_bytes: int = 0) -> None:
+def check_room(path: str | os.PathLike, channels: int, n: int, subtype: str, *, extra_bytes: int = 0,
+               bw64: bool = False) -> None:
     """An error naming ``output`` if a render of ``n`` frames cannot be written to ``path``.
 
-    A WAV file holds at most 4 GiB (its sizes are 32-bit); the folder must have
+    A WAV file holds at most 4 GiB (its sizes are 32-bit; not so a ``bw64`` one); the folder must have
     room for the file, ``extra_bytes`` more (a preview, stems) and, for long
     renders, the disk buffer. A folder that cannot be written at all is left
     for opening the file to report.
     """
     path = Path(path)
     size = n * channels * (4 if subtype == "float" else 3)
-    if path.suffix.lower() == ".wav" and size > WAV_MAX_BYTES:
+    if path.suffix.lower() == ".wav" and size > WAV_MAX_BYTES and not bw64:
         raise ParameterError("output", f"{path}: {_size(size)} of audio; a WAV file holds at most 4 GiB: "
                                        "write .flac, 24-bit WAV (--bits 24) or a shorter scene")
     needed = size + extra_bytes + (n * channels * 4 if n * channels * 4 > IN_MEMORY_LIMIT_BYTES else 0)
@@ -222,11 +223,18 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
     refuse_overwriting_inputs({"output": output, "preview": preview},
                               {"the scene file": scene_file, "the HRTF file": options.hrtf, **_sounds_of(scene)})
     n = int(round(scene.duration_s * options.sample_rate))
-    check_room(output, options.channels, n, subtype, extra_bytes=n * 2 * 4 if preview else 0)
+    objects = options.output.is_objects
+    if objects:  # as many tracks as the scene has heard sources (and a bed), written as 24-bit BW64
+        from .spatial.objects import object_tracks
+
+        channels, subtype = len(object_tracks(scene)), "pcm24"
+    else:
+        channels = options.channels
+    check_room(output, channels, n, subtype, extra_bytes=n * 2 * 4 if preview else 0, bw64=objects)
     with contextlib.ExitStack() as stack:
         out_tmp = stack.enter_context(atomic_output(output))
         preview_tmp = stack.enter_context(atomic_output(preview)) if preview else None
-        buffer = _buffer(stack, options.channels, n, out_tmp.parent)
+        buffer = _buffer(stack, channels, n, out_tmp.parent)
         audio, report = render_scene(scene, options, renderer=renderer, out=buffer, progress=progress)
         write_render_to(out_tmp, audio, scene, options.sample_rate, options.format, subtype=subtype, suffix=suffix)
         if preview_tmp is not None:

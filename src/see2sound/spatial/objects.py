@@ -54,6 +54,8 @@ FIRST_BLOCK_S = 0.01
 TIME_STEP_S = 1e-5
 #: The distance gain is evaluated every this many samples and interpolated between (as the renderer does).
 CONTROL_STEP = 256
+#: Tracks are made this many samples at a time.
+CHUNK = 1 << 18
 #: The ambisonic channels of the bed, in file order (ACN 0..3: W Y Z X, SN3D).
 BED_CHANNELS = ("W", "Y", "Z", "X")
 
@@ -156,30 +158,34 @@ def render_objects(scene: Scene, options: RenderOptions, *, out: np.ndarray | No
     notes: list[str] = []
     sources = audible_sources(scene)
     clips = load_clips(scene, sr, notes)
-    fade = max(1, int(RENDER_EDGE_FADE_S * sr))
-    chunk = 1 << 18
-    for i, source in enumerate(sources):
-        path = Path.of(source)
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
-            y = clips[source.id].samples(start, stop) * _distance_gain(path, start, stop, sr)
-            _edge_fade(y[None], start, n, fade)
-            out[i, start:stop] = y
-        if progress is not None:
-            progress((i + 1) / (len(sources) + 1))
+    paths = [Path.of(source) for source in sources]
+    bed = None
     if len(tracks) > len(sources):
-        bed_scene = replace(scene, sources=[])
-        bed_scene.base_dir = scene.base_dir
-        bed_options = RenderOptions(format="foa", sample_rate=sr, room="none", loudness_lufs=None,
-                                    true_peak_dbtp=None)
-        render_dry(bed_scene, bed_options, out=out[len(sources):])
+        from ..io.buffer import DiskAudio
+
+        # the renderer's own FOA bed; on disk when the tracks are (``out`` is then a DiskAudio, written by time range)
+        bed = np.zeros((4, n), dtype=np.float32) if isinstance(out, np.ndarray) else DiskAudio(4, n)
+        render_dry(replace(scene, sources=[]), RenderOptions(format="foa", sample_rate=sr, room="none",
+                                                             loudness_lufs=None, true_peak_dbtp=None), out=bed)
+    fade = max(1, int(RENDER_EDGE_FADE_S * sr))
+    for start in range(0, n, CHUNK):
+        stop = min(n, start + CHUNK)
+        y = np.zeros((len(tracks), stop - start), dtype=np.float32)
+        for i, (source, path) in enumerate(zip(sources, paths)):
+            y[i] = clips[source.id].samples(start, stop) * _distance_gain(path, start, stop, sr)
+        _edge_fade(y[:len(sources)], start, n, fade)
+        if bed is not None:
+            y[len(sources):] = bed[:, start:stop]
+        out[:, start:stop] = y
+        if progress is not None:
+            progress(stop / n)
+    if bed is not None and not isinstance(bed, np.ndarray):
+        bed.close()
     if options.room != "auto" and choose_room(options.room, scene) is not None:  # asked for, not the default
         notes.append(f"room: {options.room} is not in an object render (its tracks are dry); "
                      "add reverberation in the player")
     if options.doppler:
         notes.append("doppler: not in an object render; the player renders positions only")
-    if progress is not None:
-        progress(1.0)
     report = RenderReport(options.format, sr, len(tracks), n, "none", loudness_lufs=None, true_peak_dbtp=None,
                           notes=notes)
     return out, report
