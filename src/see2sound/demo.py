@@ -10,8 +10,8 @@ from typing import Callable
 
 from .errors import ParameterError
 from .formats import FORMATS
-from .io.audio import write_audio_to
 from .io.files import atomic_folder
+from .outputs import write_render_to
 from .pipeline import AnalysisOptions, Pipeline, SoundOptions
 from .scene import Scene
 from .spatial import RenderOptions
@@ -52,7 +52,7 @@ def render_demo(folder: str | os.PathLike, *, duration_s: float = 10.0, seed: in
             for fmt in FORMATS:
                 audio, report = render_scene(scene, RenderOptions(format=fmt))
                 out = tmp / name / f"{name}.{fmt}.wav"
-                write_audio_to(out, audio, report.sample_rate, fmt, subtype="float", suffix=".wav")
+                write_render_to(out, audio, scene, report.sample_rate, fmt, subtype="float", suffix=".wav")
                 written.append((folder / name / out.name, report))
             if say is not None:
                 labels = ", ".join(f"{s.label} ({s.sound.get('description')})" for s in result.scene.sources) or "none"

@@ -2,9 +2,9 @@
 
 An :class:`OutputFormat` says everything the rest of see2sound needs to
 know about a format: its channels in file order, the WAVE channel mask,
-how it is rendered (through an HRTF, by ambisonic encoding, or panned over
-a loudspeaker :class:`Layout`), how its loudness is measured, and how a
-video container carries it. Adding a format is one :func:`register_format`
+how it is rendered (through an HRTF, by ambisonic encoding, panned over
+a loudspeaker :class:`Layout`, or left to the player as objects), how its
+loudness is measured, and how a video container carries it. Adding a format is one :func:`register_format`
 call; nothing else branches on a format's name.
 
 Contents
@@ -29,7 +29,7 @@ from typing import Mapping
 
 from .errors import ParameterError
 
-BINAURAL, AMBISONIC, LOUDSPEAKER = "binaural", "ambisonic", "loudspeaker"
+BINAURAL, AMBISONIC, LOUDSPEAKER, OBJECTS = "binaural", "ambisonic", "loudspeaker", "objects"
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,10 @@ class OutputFormat:
     """One output format.
 
     ``rendering`` is ``"binaural"`` (through an HRTF), ``"ambisonic"``
-    (AmbiX: ACN order, SN3D, of ``ambisonic_order``) or ``"loudspeaker"``
-    (VBAP over ``layout``). ``loudness_on`` says what BS.1770 is measured
+    (AmbiX: ACN order, SN3D, of ``ambisonic_order``), ``"loudspeaker"``
+    (VBAP over ``layout``) or ``"objects"`` (each source's dry signal and
+    its positions, for the player to render: :mod:`see2sound.spatial.objects`;
+    the tracks follow the scene, so ``labels`` is empty). ``loudness_on`` says what BS.1770 is measured
     on: ``"channels"`` (weighted by ``layout`` where there is one) or
     ``"binaural decode"``. ``file_pattern`` is the regular expression that
     finds the format in a file name. ``encoders`` maps a container kind
@@ -120,6 +122,10 @@ class OutputFormat:
         return self.rendering == AMBISONIC
 
     @property
+    def is_objects(self) -> bool:
+        return self.rendering == OBJECTS
+
+    @property
     def loudness_weights(self) -> list[float | None] | None:
         """Azimuths that set BS.1770 channel weights with ``layout.elevations_deg`` (LFE left out), or None."""
         return list(self.layout.azimuths_deg) if self.layout is not None else None
@@ -129,13 +135,14 @@ class OutputFormat:
 
 
 FORMATS: dict[str, OutputFormat] = {}
-"""Every registered output format by name, in registration order (binaural, foa, stereo, 5.1, 7.1, 5.1.4, 7.1.4)."""
+"""Every registered output format by name, in registration order (binaural, foa, stereo, 5.1, 7.1, 5.1.4, 7.1.4, adm)."""
 
 
 def register_format(fmt: OutputFormat) -> OutputFormat:
     """Add ``fmt`` to :data:`FORMATS` (a name already there is replaced)."""
-    if fmt.rendering not in (BINAURAL, AMBISONIC, LOUDSPEAKER):
-        raise ParameterError("rendering", f"must be binaural, ambisonic or loudspeaker, got {fmt.rendering!r}")
+    if fmt.rendering not in (BINAURAL, AMBISONIC, LOUDSPEAKER, OBJECTS):
+        raise ParameterError("rendering", f"must be binaural, ambisonic, loudspeaker or objects, "
+                                          f"got {fmt.rendering!r}")
     if fmt.layout is not None and len(fmt.layout.channels) != fmt.channels:
         raise ParameterError("layout", f"{fmt.name}: {len(fmt.layout.channels)} loudspeakers for {fmt.channels} channels")
     FORMATS[fmt.name] = fmt
@@ -216,3 +223,6 @@ register_format(OutputFormat(
                   (30.0, -30.0, 0.0, None, 135.0, -135.0, 90.0, -90.0, 45.0, -45.0, 135.0, -135.0),
                   (0.0, 0.0, 0.0, None, 0.0, 0.0, 0.0, 0.0, 30.0, 30.0, 30.0, 30.0)),
     encoders={"mov": Encoder(_PCM_MOV, "7.1.4")}))
+register_format(OutputFormat(
+    "adm", (), 0x0, OBJECTS, "ADM BW64 for DAWs (BS.2076/BS.2088): an object per source, the ambience as an FOA bed",
+    r"adm|bw64"))

@@ -5,11 +5,15 @@ temporary name beside its target and renamed at the end, so a failed or
 interrupted run leaves no partial output. Renders too large for memory go
 to a temporary file beside the output.
 
+An ``objects`` format (adm) is written as an ADM BW64 file
+(:mod:`.io.adm`): its tracks and their metadata come from the scene.
+
 Contents
 --------
 Targets            where each output goes
 render_to_files    a Pipeline run into Targets
 spatialize_to_files  a scene rendered into an audio file (and a binaural preview)
+write_render       a render into a file, as its format is written (channels, or ADM objects)
 write_analysis     a picture's scene (and overlay) from Pipeline.analyze
 """
 
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ParameterError, See2SoundError
-from .formats import format_from_name
+from .formats import format_from_name, get_format
 from .io.audio import OUTPUT_SUFFIXES, check_output_path, write_audio_to
 from .io.buffer import DiskAudio
 from .io.files import atomic_folder, atomic_output, refuse_overwriting_inputs
@@ -70,17 +74,18 @@ def format_for(path: str | os.PathLike, asked: str | None, pipeline: Pipeline | 
     return asked or format_from_name(path) or (pipeline.default_format if pipeline else "binaural")
 
 
-def check_room(path: str | os.PathLike, channels: int, n: int, subtype: str, *, extra_bytes: int = 0) -> None:
+def check_room(path: str | os.PathLike, channels: int, n: int, subtype: str, *, extra_bytes: int = 0,
+               bw64: bool = False) -> None:
     """An error naming ``output`` if a render of ``n`` frames cannot be written to ``path``.
 
-    A WAV file holds at most 4 GiB (its sizes are 32-bit); the folder must have
+    A WAV file holds at most 4 GiB (its sizes are 32-bit; not so a ``bw64`` one); the folder must have
     room for the file, ``extra_bytes`` more (a preview, stems) and, for long
     renders, the disk buffer. A folder that cannot be written at all is left
     for opening the file to report.
     """
     path = Path(path)
     size = n * channels * (4 if subtype == "float" else 3)
-    if path.suffix.lower() == ".wav" and size > WAV_MAX_BYTES:
+    if path.suffix.lower() == ".wav" and size > WAV_MAX_BYTES and not bw64:
         raise ParameterError("output", f"{path}: {_size(size)} of audio; a WAV file holds at most 4 GiB: "
                                        "write .flac, 24-bit WAV (--bits 24) or a shorter scene")
     needed = size + extra_bytes + (n * channels * 4 if n * channels * 4 > IN_MEMORY_LIMIT_BYTES else 0)
@@ -90,6 +95,32 @@ def check_room(path: str | os.PathLike, channels: int, n: int, subtype: str, *, 
         free = None
     if free is not None and needed > free:
         raise ParameterError("output", f"{path}: needs {_size(needed)}; its folder has {_size(free)} free")
+
+
+def check_container(path: str | os.PathLike, fmt: str) -> None:
+    """An error naming ``output`` if ``path`` cannot hold ``fmt``: an ADM file is a BW64 ``.wav``."""
+    if get_format(fmt).is_objects and Path(path).suffix.lower() != ".wav":
+        raise ParameterError("output", f"{path}: an {fmt} file is BW64 (ITU-R BS.2088): its name must end in .wav")
+
+
+def write_render_to(tmp: Path, audio, scene: Scene, sample_rate: int, fmt: str, *, subtype: str,
+                    suffix: str) -> None:
+    """Write a render of ``scene`` to ``tmp`` (no rename): an ``objects`` format as ADM BW64 (24-bit PCM, its
+    metadata from the scene), any other as :func:`~.io.audio.write_audio_to` writes it."""
+    if get_format(fmt).is_objects:
+        from .io.adm import write_adm_to
+        from .spatial.objects import object_tracks
+
+        write_adm_to(tmp, audio, object_tracks(scene), sample_rate)
+    else:
+        write_audio_to(tmp, audio, sample_rate, fmt, subtype=subtype, suffix=suffix)
+
+
+def write_render(path: str | os.PathLike, audio, scene: Scene, sample_rate: int, fmt: str, *,
+                 subtype: str = "float") -> None:
+    """:func:`write_render_to`, atomically: the file at ``path`` appears whole or not at all."""
+    with atomic_output(path) as tmp:
+        write_render_to(tmp, audio, scene, sample_rate, fmt, subtype=subtype, suffix=Path(path).suffix)
 
 
 def _size(n: int) -> str:
@@ -133,6 +164,7 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
     elif video and targets.keep_original == "headlocked":
         raise ParameterError("keep_original", f"{targets.audio}: headlocked is for a video written into .mp4 or .mov")
     suffix = None if targets.muxed else check_output_path(targets.audio, channels=options.channels)
+    check_container(targets.audio, options.format)
     from .sound.library import user_folders
 
     refuse_overwriting_inputs(
@@ -166,8 +198,8 @@ def render_to_files(pipeline: Pipeline, source: str | os.PathLike, targets: Targ
                 keep_original=targets.keep_original, spherical=spherical, notes=result.notes,
                 progress=(lambda f: progress("mux", f)) if progress else None)
         else:
-            write_audio_to(audio_tmp, result.audio, options.sample_rate, options.format, subtype=targets.subtype,
-                           suffix=suffix)
+            write_render_to(audio_tmp, result.audio, result.scene, options.sample_rate, options.format,
+                            subtype=targets.subtype, suffix=suffix)
         if scene_tmp is not None:
             scene_dir = Path(targets.scene).resolve().parent
             _rebase_audio(result.scene, stems_tmp, Path(targets.stems), scene_dir)
@@ -190,6 +222,7 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
     from), a sound the scene plays or the HRTF file.
     """
     suffix = check_output_path(output, channels=options.channels)
+    check_container(output, options.format)
     if preview is not None:
         if not options.output.is_ambisonic:
             raise ParameterError("preview", "only for an ambisonic format (foa)")
@@ -197,13 +230,20 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
     refuse_overwriting_inputs({"output": output, "preview": preview},
                               {"the scene file": scene_file, "the HRTF file": options.hrtf, **_sounds_of(scene)})
     n = int(round(scene.duration_s * options.sample_rate))
-    check_room(output, options.channels, n, subtype, extra_bytes=n * 2 * 4 if preview else 0)
+    objects = options.output.is_objects
+    if objects:  # as many tracks as the scene has heard sources (and a bed), written as 24-bit BW64
+        from .spatial.objects import object_tracks
+
+        channels, subtype = len(object_tracks(scene)), "pcm24"
+    else:
+        channels = options.channels
+    check_room(output, channels, n, subtype, extra_bytes=n * 2 * 4 if preview else 0, bw64=objects)
     with contextlib.ExitStack() as stack:
         out_tmp = stack.enter_context(atomic_output(output))
         preview_tmp = stack.enter_context(atomic_output(preview)) if preview else None
-        buffer = _buffer(stack, options.channels, n, out_tmp.parent)
+        buffer = _buffer(stack, channels, n, out_tmp.parent)
         audio, report = render_scene(scene, options, renderer=renderer, out=buffer, progress=progress)
-        write_audio_to(out_tmp, audio, options.sample_rate, options.format, subtype=subtype, suffix=suffix)
+        write_render_to(out_tmp, audio, scene, options.sample_rate, options.format, subtype=subtype, suffix=suffix)
         if preview_tmp is not None:
             from .spatial.ambisonics import decode_binaural
             from .spatial.hrtf import HRTF

@@ -335,7 +335,8 @@ def _list(args) -> None:
             print(f"  {name:26s} {summary}")
     print("formats:")
     for name, fmt in FORMATS.items():
-        print(f"  {name:26s} {fmt.channels} ch {' '.join(fmt.labels)}: {fmt.description}")
+        tracks = f"{fmt.channels} ch {' '.join(fmt.labels)}" if fmt.labels else "a track per source (+ W Y Z X)"
+        print(f"  {name:26s} {tracks}: {fmt.description}")
 
 
 def _serve(args) -> None:

@@ -56,10 +56,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _audio_options(p: argparse.ArgumentParser, output: bool = True) -> None:
     if output:
         p.add_argument("-o", "--output", required=True, metavar="OUT",
-                       help="output file, .wav (WAVE_FORMAT_EXTENSIBLE) or .flac")
+                       help="output file, .wav (WAVE_FORMAT_EXTENSIBLE) or .flac (adm: .wav only, BW64)")
     p.add_argument("--format", choices=tuple(FORMATS),
-                   help="binaural (default), foa (AmbiX), stereo, 5.1, 7.1, or 5.1.4 / 7.1.4 "
-                        "(with four upper loudspeakers; .wav or .mov, not .flac or .mp4); else taken from OUT's name")
+                   help="binaural (default), foa (AmbiX), stereo, 5.1, 7.1, 5.1.4 / 7.1.4 (with four upper "
+                        "loudspeakers; .wav or .mov, not .flac or .mp4), or adm (ADM BW64 for DAWs: an object per "
+                        "source, the ambience as an FOA bed); else taken from OUT's name")
     p.add_argument("--sample-rate", type=int, default=48000, metavar="HZ")
     p.add_argument("--hrtf", metavar="FILE.sofa", help="SOFA SimpleFreeFieldHRIR file (default: MIT KEMAR)")
     p.add_argument("--room", choices=ROOM_CHOICES, default="auto",

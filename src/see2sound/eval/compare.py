@@ -86,7 +86,8 @@ def parse_contender(text: str) -> Contender:
         return Contender(f"files {folder.name or folder}", folder=folder)
     if kind not in names("renderers"):
         raise ParameterError("contender", f"{text!r}: no renderer {kind!r} (see2sound list shows them)")
-    get_format(rest)  # raises for an unknown format
+    if get_format(rest).is_objects:  # raises for an unknown format
+        raise ParameterError("contender", f"{text!r}: {rest} holds objects, not channels; bench renders channels")
     return Contender(f"{kind} {rest}", renderer=kind, fmt=rest)
 
 

@@ -47,7 +47,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import See2SoundError
-from ..formats import format_for_channels, get_format
+from ..formats import format_for_channels, format_from_name, get_format
 from ..scene import Scene
 from ..spatial import loudness
 from ..spatial.geometry import Path as SourcePath
@@ -58,7 +58,14 @@ from .channels import resolve_convention, to_ambix
 
 
 def infer_format(path: str | os.PathLike, channels: int, given: str | None) -> str:
-    """The format of a file: ``given`` (checked against its channels), else from its channels and name."""
+    """The format of a file: ``given`` (checked against its channels), else from its channels and name.
+
+    An objects format (adm) is refused: its tracks are not what a listener hears until a player renders them.
+    """
+    named = given or format_from_name(path)
+    if named and get_format(named).is_objects:
+        raise See2SoundError(f"{path}: an {named} file holds objects, not channels: render it to loudspeakers "
+                             "(ear-render) and evaluate that")
     if given:
         expected = get_format(given).channels
         if channels != expected:

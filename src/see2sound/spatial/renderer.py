@@ -17,6 +17,9 @@ How each part of a scene is heard:
   encoded like the direct sound.
 - **Doppler** (optional): each path is delayed by its travel time, so a
   moving source shifts in pitch.
+- **objects** (``adm``): nothing is panned; each source's dry signal, at
+  the level it would be panned with, and the ambience bed are the tracks
+  (:mod:`.objects`).
 - **LFE** stays silent unless ``lfe=True``, which feeds it the 120 Hz
   low-passed, power-normalised sum of the other channels: bass management in
   the playback chain already routes low frequencies, and an LFE copy of them
@@ -121,7 +124,15 @@ def audible_sources(scene: Scene) -> list[Source]:
 
 def render_dry(scene: Scene, options: RenderOptions, *, out: np.ndarray | None = None,
                progress: Progress | None = None) -> tuple[np.ndarray, RenderReport]:
-    """The spatial stage alone: sources, room and edge fades, no loudness or limiting."""
+    """The spatial stage alone: sources, room and edge fades, no loudness or limiting.
+
+    An ``objects`` format (adm) is not panned: its tracks are the sources' dry
+    signals and the ambience bed (:func:`.objects.render_objects`).
+    """
+    if options.output.is_objects:
+        from .objects import render_objects
+
+        return render_objects(scene, options, out=out, progress=progress)
     sr = options.sample_rate
     n = int(round(scene.duration_s * sr))
     if n < 1:

@@ -42,6 +42,7 @@ from ..errors import See2SoundError
 from ..formats import FORMATS as REGISTERED_FORMATS
 from ..io.audio import write_audio
 from ..io.files import atomic_output
+from ..outputs import write_render
 from ..pipeline import AnalysisOptions, Pipeline, SoundOptions
 from ..scene import MAX_DURATION_S, Scene
 from ..spatial import RenderOptions
@@ -200,7 +201,7 @@ class Runner:
         audio, _ = render_scene(scene, RenderOptions(format=fmt, sample_rate=options.sample_rate),
                                 renderer=self.pipeline.renderer, progress=progress)
         path = folder / "results" / f"{fmt}.wav"
-        write_audio(path, audio, options.sample_rate, fmt)
+        write_render(path, audio, scene, options.sample_rate, fmt)
         return path
 
     # -- results on request ------------------------------------------------------------------------------------------
