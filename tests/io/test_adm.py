@@ -27,7 +27,7 @@ from see2sound.cli import main
 from see2sound.outputs import spatialize_to_files
 from see2sound.scene import Scene
 from see2sound.spatial import RenderOptions
-from tests.helpers import INSTALL, noise, write_wav
+from tests.helpers import noise, write_wav
 
 SR = 48000
 #: Where the 4+5+0 panner's energy vector points exactly at the source (midway between two loudspeakers, or
@@ -70,7 +70,8 @@ def _still_scene(folder):
 
 def _write(folder, scene, name="scene.adm.wav", **options):
     out = folder / name
-    spatialize_to_files(scene, str(out), RenderOptions(format="adm", **options), scene_file=folder / "scene.json")
+    options.setdefault("format", "adm")
+    spatialize_to_files(scene, str(out), RenderOptions(**options), scene_file=folder / "scene.json")
     return out
 
 
@@ -237,11 +238,18 @@ def test_ear_render_puts_each_source_where_the_scene_says(tmp_path):
         level_db = 10 * np.log10(np.sum(rendered[:, window] ** 2) / np.sum(tracks[k, window] ** 2))
         assert abs(level_db) < 0.5, (k, level_db)
     found = {"ear-render 4+5+0": _directions_by_window(rendered, unit_vectors)}
-    # After the merge with 5.1.4: found["see2sound 5.1.4"] = _directions_by_window(<our render>, <its vectors>)
+    # see2sound's own 5.1.4 render of the same scene, measured the same way over ear's loudspeaker directions
+    # (the same BS.2051 System D positions, in the same order without the LFE)
+    ours = _write(tmp_path, scene, "scene.5.1.4.wav", format="5.1.4", room="none")
+    audio, rate = sf.read(str(ours), dtype="float64", always_2d=True)
+    assert rate == SR and audio.shape[1] == 10
+    found["see2sound 5.1.4"] = _directions_by_window(audio.T[speakers], unit_vectors)
     for renderer, directions in found.items():
         for name, (az, el, _) in STILL.items():
             assert _angle_deg(directions[name], (az, el)) < 5.0, (renderer, name, directions[name])
             assert abs(directions[name][1] - el) < 5.0, (renderer, name, directions[name])
+    for name in STILL:  # the check: ear's render of the ADM file within 5 deg of our own 5.1.4 render
+        assert _angle_deg(found["ear-render 4+5+0"][name], found["see2sound 5.1.4"][name]) < 5.0, name
 
 
 def test_ear_renders_the_bed_at_its_level(tmp_path):
