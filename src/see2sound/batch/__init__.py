@@ -29,6 +29,7 @@ from pathlib import Path
 from ..errors import ParameterError, See2SoundError
 from .items import Item, expand_inputs
 from .manifest import MANIFEST_NAME, RunManifest, file_sha256, options_sha256, versions
+from .storage import is_url, local_mirror
 
 SUMMARY_NAME = "see2sound-summary.json"
 CLASSES_NAME = "classes.json"
@@ -193,7 +194,8 @@ def run_batch(args, *, say=print, engine=None) -> BatchSummary:
     ``say``: where the summary table goes (None: nowhere). ``engine``: an
     engine object (default: :class:`.engine.LocalEngine` with ``args.workers``).
     """
-    out = Path(args.output)
+    remote = args.output if is_url(args.output) else None
+    out = local_mirror(remote) if remote else Path(args.output)
     if out.exists() and not out.is_dir():
         raise See2SoundError(f"{out}: exists and is not a folder")
     if args.variants < 1 or args.variants > 1000:
@@ -211,7 +213,7 @@ def run_batch(args, *, say=print, engine=None) -> BatchSummary:
         from .ray_engine import require_ray
 
         require_ray()  # before the output folder is made
-    items = expand_inputs(args.inputs, skip=out)
+    items = expand_inputs(args.inputs, skip=remote or out)
     hrtfs = _hrtf_files(args.hrtf_dir)
     settings = _settings(args)
     if not out.parent.is_dir():
@@ -219,10 +221,39 @@ def run_batch(args, *, say=print, engine=None) -> BatchSummary:
     out.mkdir(exist_ok=True)
     with _locked(out):
         _remove_partials(out)
-        return _run(args, out, items, hrtfs, settings, say, engine)
+        return _run(args, out, items, hrtfs, settings, say, engine, remote)
 
 
-def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine) -> BatchSummary:
+class _Remote:
+    """A URL output folder: its manifest mirrored in a local folder, pushed back as the batch goes."""
+
+    PUSH_EVERY_S = 10.0
+
+    def __init__(self, url: str, mirror: Path):
+        from .storage import store
+
+        self.url, self.mirror, self.store = url, mirror, store(url)
+        data = self.store.read_bytes(MANIFEST_NAME)
+        (mirror / MANIFEST_NAME).write_bytes(data or b"")
+        self.existing = {relative for relative, _, _ in self.store.files()}
+        self.pushed = time.monotonic()
+
+    def exists(self, relative: str) -> bool:
+        """An output there (a stems folder: any object under it)."""
+        return relative in self.existing or any(name.startswith(relative + "/") for name in self.existing)
+
+    def push(self, *names: str, force: bool = False) -> None:
+        if force or time.monotonic() - self.pushed >= self.PUSH_EVERY_S:
+            for name in names or (MANIFEST_NAME,):
+                if (self.mirror / name).is_file():
+                    self.store.upload(self.mirror / name, name)
+            self.pushed = time.monotonic()
+
+
+def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine, remote: str | None) -> BatchSummary:
+    from .storage import identity
+
+    remote = _Remote(remote, out) if remote else None
     manifest = RunManifest(out)
     tasks = plan(items, args, hrtfs)
     summary = BatchSummary(items=len(tasks), workers=1)
@@ -231,11 +262,14 @@ def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine) -> Ba
     for task in tasks:
         source = task["source"]
         try:
-            hashes.setdefault(source, file_sha256(source))
+            if source not in hashes:
+                hashes[source] = identity(source) if is_url(source) else file_sha256(source)
         except OSError as exc:
             raise See2SoundError(f"{source}: cannot be read ({exc.strerror})") from None
-        task.update(out_dir=str(out), input_sha256=hashes[source], options_sha256=_task_hash(task, args, settings))
-        if manifest.is_done(task["item"], task["input_sha256"], task["options_sha256"], out):
+        task.update(out_dir=remote.url if remote else str(out), input_sha256=hashes[source],
+                    options_sha256=_task_hash(task, args, settings))
+        exists = remote.exists if remote else (lambda relative: (out / relative).exists())
+        if manifest.is_done(task["item"], task["input_sha256"], task["options_sha256"], exists):
             summary.skipped += 1
             continue
         before = manifest.failed_before(task["item"], task["input_sha256"], task["options_sha256"])
@@ -265,6 +299,8 @@ def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine) -> Ba
                           "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                           "versions": stamp}
                 manifest.append(record)
+                if remote is not None:
+                    remote.push()
                 if record["status"] == "done":
                     summary.done += 1
                 else:
@@ -284,6 +320,8 @@ def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine) -> Ba
 
     with atomic_output(out / SUMMARY_NAME) as tmp:
         Path(tmp).write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+    if remote is not None:
+        remote.push(MANIFEST_NAME, SUMMARY_NAME, CLASSES_NAME, force=True)
     if say is not None:
         say(summary.table())
     return summary

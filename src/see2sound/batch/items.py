@@ -5,8 +5,11 @@ and the name its outputs take under the output folder, which mirrors the
 input tree: ``photos/street/bus.jpg`` given as the folder ``photos`` becomes
 ``OUT/street/bus.wav``. Two items that would write the same name are refused.
 
-Manifest files (``.csv``, ``.jsonl``, ``.parquet``) have a ``path`` column
-(relative paths are read from the manifest's folder) and optional columns
+Inputs may be URLs of object storage (``s3://bucket/photos/``: every
+picture and video under that prefix, named by their keys below it; see
+:mod:`.storage`). Manifest files (``.csv``, ``.jsonl``, ``.parquet``) have a
+``path`` column (relative paths are read from the manifest's folder; a URL
+is an object, named by its key) and optional columns
 ``format``, ``duration``, ``seed``, ``hfov`` and ``preset``; an empty cell
 takes the command line's value.
 
@@ -24,11 +27,13 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from ..errors import See2SoundError
 from ..formats import FORMATS
 from ..pipeline import VIDEO_SUFFIXES
 from ..registry import PRESETS
+from .storage import is_url
 
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 MANIFEST_SUFFIXES = (".csv", ".jsonl", ".parquet")
@@ -40,13 +45,16 @@ MANIFEST_COLUMNS = {"format": str, "duration": float, "seed": int, "hfov": float
 class Item:
     """One input and where its outputs go: ``name`` is OUT-relative, without suffix (``street/bus``)."""
 
-    source: Path
+    source: Path | str  # a str: a URL (see :mod:`.storage`)
     name: str
     options: dict = field(default_factory=dict)
 
     @property
     def is_video(self) -> bool:
-        return self.source.suffix.lower() in VIDEO_SUFFIXES
+        from .storage import suffix
+
+        ext = suffix(self.source) if isinstance(self.source, str) else self.source.suffix.lower()
+        return ext in VIDEO_SUFFIXES
 
 
 def _media(path: Path) -> bool:
@@ -73,7 +81,9 @@ def expand_inputs(inputs: list[str], *, skip: str | os.PathLike | None = None) -
     items: list[Item] = []
     for text in inputs:
         path = Path(text)
-        if path.is_dir():
+        if is_url(text):
+            items += _url_items(text, skip)
+        elif path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and _media(p) and not _inside(p, skip_at))
             items += [Item(p, _stem(p.relative_to(path))) for p in found]
         elif path.is_file() and path.suffix.lower() in MANIFEST_SUFFIXES:
@@ -95,6 +105,24 @@ def expand_inputs(inputs: list[str], *, skip: str | os.PathLike | None = None) -
     if not items:
         raise See2SoundError(f"no pictures or videos in {', '.join(inputs)}")
     _refuse_duplicates(items)
+    return items
+
+
+def _url_items(url: str, skip) -> list[Item]:
+    """The object ``url``, or every picture and video under it (a prefix), as items named by their keys."""
+    from .storage import child, store
+
+    where = store(url)
+    if where.is_file():
+        return [Item(url, PurePosixPath(urlsplit(url).path).stem)]
+    skip_prefix = str(skip).rstrip("/") + "/" if is_url(str(skip)) else None
+    items = []
+    for relative, _, _ in where.files():
+        source = child(url, relative)
+        if _media(Path(relative)) and not (skip_prefix and source.startswith(skip_prefix)):
+            items.append(Item(source, _stem(Path(relative))))
+    if not items:
+        raise See2SoundError(f"{url}: no pictures or videos there")
     return items
 
 
@@ -142,10 +170,14 @@ def read_manifest(path: Path) -> list[Item]:
         text = row.get("path")
         if not isinstance(text, str) or not text.strip():
             raise See2SoundError(f"{path} {where}: path: expected a file name")
+        options = {key: _value(path, where, key, row.get(key)) for key in MANIFEST_COLUMNS}
+        if is_url(text):  # an object: named by its key (its bucket left out)
+            name = _stem(Path(urlsplit(text).path.lstrip("/")))
+            items.append(Item(text, name, {k: v for k, v in options.items() if v is not None}))
+            continue
         source = Path(text) if Path(text).is_absolute() else base / text
         if not source.is_file():
             raise See2SoundError(f"{path} {where}: {text}: no such file")
-        options = {key: _value(path, where, key, row.get(key)) for key in MANIFEST_COLUMNS}
         relative = Path(os.path.relpath(source.resolve(), base.resolve()))
         name = _stem(relative) if not relative.parts or relative.parts[0] != ".." else source.stem
         items.append(Item(source, name, {k: v for k, v in options.items() if v is not None}))

@@ -69,12 +69,16 @@ class RunManifest:
                 if isinstance(record, dict) and isinstance(record.get("item"), str):
                     self.records[record["item"]] = record
 
-    def is_done(self, name: str, input_sha: str, options_sha: str, out_dir: Path) -> bool:
-        """Done before with the same input and options, and every output still there."""
+    def is_done(self, name: str, input_sha: str, options_sha: str, exists) -> bool:
+        """Done before with the same input and options, and every output still there (``exists(relative)``,
+        or a folder the outputs are under)."""
+        if not callable(exists):
+            folder = Path(exists)
+            exists = lambda relative: (folder / relative).exists()  # noqa: E731
         record = self.records.get(name)
         return (record is not None and record.get("status") == "done" and record.get("input_sha256") == input_sha
                 and record.get("options_sha256") == options_sha
-                and all((out_dir / p).exists() for p in record.get("outputs") or ()))
+                and all(exists(p) for p in record.get("outputs") or ()))
 
     def failed_before(self, name: str, input_sha: str, options_sha: str) -> dict | None:
         record = self.records.get(name)

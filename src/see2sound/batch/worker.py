@@ -106,10 +106,14 @@ def item_args(base: argparse.Namespace, options: dict) -> argparse.Namespace:
 def outputs_of(task: dict, settings: dict) -> dict[str, str]:
     """Where an item's files go, relative to the output folder: audio, scene, and as asked stems, overlay,
     labels (with its class map beside it)."""
-    name, source = task["item"], Path(task["source"])
-    video = source.suffix.lower() in (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
+    from ..pipeline import VIDEO_SUFFIXES
+    from .storage import is_url, suffix
+
+    name, source = task["item"], task["source"]
+    ext = suffix(source) if is_url(source) else Path(source).suffix.lower()
+    video = ext in VIDEO_SUFFIXES
     if video and settings.get("mux"):
-        audio = name + (".mov" if source.suffix.lower() == ".mov" else ".mp4")
+        audio = name + (".mov" if ext == ".mov" else ".mp4")
     else:
         audio = name + "." + settings.get("ext", "wav")
     out = {"audio": audio, "scene": name + ".json"}
@@ -139,14 +143,33 @@ def render_task(task: dict) -> dict:
 
 
 def _render(task: dict, base, settings: dict) -> dict[str, str]:
+    """Render one task; URL inputs and outputs (:mod:`.storage`) go through a temporary folder."""
+    import shutil
+    import tempfile
+
+    from .storage import fetch, is_url, upload_tree
+
+    if not (is_url(task["source"]) or is_url(task["out_dir"])):
+        return _render_local(task, base, settings, Path(task["source"]), Path(task["out_dir"]))
+    staging = Path(tempfile.mkdtemp(prefix="see2sound-batch-"))
+    try:
+        source = fetch(task["source"], staging) if is_url(task["source"]) else Path(task["source"])
+        out_dir = staging / "out" if is_url(task["out_dir"]) else Path(task["out_dir"])
+        names = _render_local(task, base, settings, source, out_dir, shown_as=task["source"])
+        if is_url(task["out_dir"]):
+            upload_tree(out_dir, sorted(names.values()), task["out_dir"])
+        return names
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _render_local(task: dict, base, settings: dict, source: Path, out_dir: Path, shown_as: str | None = None):
     from ..outputs import Targets, render_to_files
     from ..pipeline import SoundOptions, is_video
 
     from ..cli import _analysis_options
 
     args = item_args(base, task["options"])
-    source = Path(task["source"])
-    out_dir = Path(task["out_dir"])
     video = is_video(source)
     pipeline = _pipeline_for(args, video=video)
     options = _options(args, pipeline)
@@ -171,7 +194,8 @@ def _render(task: dict, base, settings: dict) -> dict[str, str]:
         if scene.ambience is not None:
             scene.ambience.audio = None
         scene.base_dir = Path(paths["scene"]).resolve().parent
-        scene.input["path"] = os.path.relpath(source.resolve(), scene.base_dir)
+        scene.input["path"] = shown_as if shown_as and "://" in shown_as else os.path.relpath(source.resolve(),
+                                                                                                 scene.base_dir)
         scene.save(paths["scene"])
     if "labels" in paths:
         from ..eval.seld import ClassMap, write_labels

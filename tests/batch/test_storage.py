@@ -1,0 +1,96 @@
+"""`see2sound batch` with inputs and outputs in object storage: an S3 server (moto) on this machine, read and
+written through pyarrow's S3 filesystem, gives the same files as a local batch, and resumes."""
+
+import json
+import socket
+
+import pytest
+
+from see2sound.batch import MANIFEST_NAME, SUMMARY_NAME, run_batch
+from see2sound.batch.engine import InProcessEngine
+from see2sound.batch.manifest import RunManifest
+from tests.batch.helpers import bad_files, batch_args, pictures
+from tests.batch.test_batch import QUICK, _audio, _settings
+
+pafs = pytest.importorskip("pyarrow.fs", reason="URLs need pyarrow (see2sound[cluster])")
+moto_server = pytest.importorskip("moto.server", reason="the S3 test server is moto[server] (the test extra)")
+
+
+@pytest.fixture()
+def s3(monkeypatch, tmp_path):
+    """A bucket ``media`` on a local S3 server; the URL query that reaches it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fs = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1",
+                           access_key="testing", secret_key="testing", allow_bucket_creation=True)
+    fs.create_dir("media")
+    try:
+        yield fs, f"?endpoint_override=127.0.0.1:{port}&scheme=http&region=us-east-1"
+    finally:
+        server.stop()
+
+
+def _put_tree(fs, local, prefix):
+    for path in sorted(local.rglob("*")):
+        if path.is_file():
+            with fs.open_output_stream(f"{prefix}/{path.relative_to(local).as_posix()}") as f:
+                f.write(path.read_bytes())
+
+
+def _objects(fs, prefix):
+    found = fs.get_file_info(pafs.FileSelector(prefix, recursive=True))
+    return {e.path[len(prefix) + 1:]: e for e in found if e.type == pafs.FileType.File}
+
+
+def _read(fs, path):
+    with fs.open_input_stream(path) as f:
+        return f.read()
+
+
+def _batch(inputs, out):
+    args = batch_args(*inputs, "-o", out, *QUICK)
+    return run_batch(args, say=None, engine=InProcessEngine(args, _settings(args)))
+
+
+def test_a_batch_from_and_into_object_storage_renders_what_a_local_one_does_and_resumes(tmp_path, s3):
+    fs, query = s3
+    pictures(tmp_path / "in", 4)
+    bad_files(tmp_path / "in" / "bad")
+    _put_tree(fs, tmp_path / "in", "media/photos")
+    local = _batch([str(tmp_path / "in")], str(tmp_path / "local"))
+
+    summary = _batch([f"s3://media/photos{query}"], f"s3://media/out{query}")
+    assert (summary.done, len(summary.failed)) == (local.done, len(local.failed)) == (4, 3)
+    objects = _objects(fs, "media/out")
+    wavs = {name: _read(fs, f"media/out/{name}") for name in objects if name.endswith(".wav")}
+    assert wavs == _audio(tmp_path / "local")  # byte-identical to the local batch, under the same names
+    assert MANIFEST_NAME in objects and SUMMARY_NAME in objects
+    records = [json.loads(line) for line in _read(fs, f"media/out/{MANIFEST_NAME}").decode().splitlines()]
+    assert sorted(r["item"] for r in records) == sorted(RunManifest(tmp_path / "local").records)
+    scene = json.loads(_read(fs, "media/out/" + next(n for n in objects if n.endswith(".json") and "/" not in n
+                                                      and n.startswith("p"))))
+    assert scene["input"]["path"].startswith("s3://media/photos/")
+    assert json.loads(_read(fs, f"media/out/{SUMMARY_NAME}"))["done"] == 4
+
+    again = _batch([f"s3://media/photos{query}"], f"s3://media/out{query}")
+    assert (again.skipped, again.done, len(again.failed_before)) == (4, 0, 3)  # nothing rendered again
+    fs.delete_file(f"media/out/{sorted(wavs)[0]}")  # an output gone: that item alone is rendered again
+    third = _batch([f"s3://media/photos{query}"], f"s3://media/out{query}")
+    assert (third.skipped, third.done) == (3, 1)
+    assert _read(fs, f"media/out/{sorted(wavs)[0]}") == wavs[sorted(wavs)[0]]
+
+
+def test_a_url_that_cannot_be_listed_is_one_error_line(tmp_path, s3, capsys):
+    from see2sound.cli import main
+
+    _, query = s3
+    assert main(["batch", f"s3://nothing-here/photos{query}", "-o", str(tmp_path / "out"), *QUICK]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: s3://nothing-here/photos"), err
