@@ -1,13 +1,14 @@
 """Spatial metadata in MP4/MOV files: the boxes 360 degree players read.
 
-FFmpeg (as PyAV bundles it) tags 4-channel Opus with mapping family 2 as
-ambisonic but writes no ``SA3D`` box, and writes no spherical-video boxes for
+FFmpeg (as PyAV bundles it) tags Opus with mapping family 2 as ambisonic
+but writes no ``SA3D`` box, and writes no spherical-video boxes for
 a copied stream. This module adds them to a finished file, following
 Google's Spatial Media specifications
 (github.com/google/spatial-media/docs: spatial-audio-rfc.md, spherical-video-v2-rfc.md):
 
-- ``SA3D`` in the audio sample entry: version 0, periphonic, order 1, ACN
-  channel ordering, SN3D normalisation, channel map 0 1 2 3;
+- ``SA3D`` in the audio sample entry: version 0, periphonic, the format's
+  order (1 to 3), ACN channel ordering, SN3D normalisation, the identity
+  channel map 0 .. (order+1)^2 - 1;
 - ``st3d`` (monoscopic) and ``sv3d`` (``svhd`` + ``proj`` with ``prhd`` and
   an ``equi`` projection, no cropping) in the video sample entry.
 
@@ -92,8 +93,9 @@ def _tracks(data: bytes, moov: tuple[int, int, int]):
             yield handler, (pos, header, stop)
 
 
-def add_spatial_metadata(path: str | os.PathLike, *, ambisonic: bool = False, spherical: bool = False) -> None:
-    """Add SA3D to the first audio track and/or st3d+sv3d to the first video track, in place."""
+def add_spatial_metadata(path: str | os.PathLike, *, ambisonic: bool = False, spherical: bool = False,
+                         order: int = 1) -> None:
+    """Add SA3D (AmbiX of ``order``) to the first audio track and/or st3d+sv3d to the first video track, in place."""
     path = Path(path)
     data = bytearray(path.read_bytes())
     inserts: list[tuple[int, bytes, list[int]]] = []  # (offset, bytes, starts of boxes that enclose it)
@@ -111,7 +113,7 @@ def add_spatial_metadata(path: str | os.PathLike, *, ambisonic: bool = False, sp
         parents += [find_box(bytes(data), p, trak[0] + trak[1], trak[2])[0]
                     for p in ([b"mdia"], [b"mdia", b"minf"], [b"mdia", b"minf", b"stbl"])]
         parents += [stsd[0], entry_start]
-        blob = sa3d_box() if handler == b"soun" else spherical_boxes()
+        blob = sa3d_box((order + 1) ** 2, order) if handler == b"soun" else spherical_boxes()
         inserts.append((entry_start + entry_size, blob, parents))
         if handler == b"soun":
             ambisonic = False

@@ -4,10 +4,10 @@
   container cannot hold (an AVI's MS-MPEG4 in MP4, say) is re-encoded with
   x264 instead, with a note.
 - The spatial audio: binaural and stereo as 2-channel AAC, 5.1 and 7.1 as
-  AAC with those layouts (FFmpeg's fast AAC coder); FOA as 4-channel Opus
-  with channel mapping family 2
-  (ambisonic) in MP4, or 24-bit PCM in MOV; either way with the ``SA3D`` box
-  that 360 degree players read. An equirectangular picture also gets the
+  AAC with those layouts (FFmpeg's fast AAC coder); FOA, HOA2 and HOA3 as 4,
+  9 or 16-channel Opus with channel mapping family 2 (ambisonic) in MP4, or
+  24-bit PCM in MOV; either way with the ``SA3D`` box that 360 degree players
+  read. An equirectangular picture also gets the
   spherical-video boxes (``st3d``, ``sv3d``).
 - The original soundtrack (``keep_original``): ``track`` keeps it as a
   second audio stream, ``mix`` adds it to the spatial audio (into both ears,
@@ -109,9 +109,21 @@ def mux(video_path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt:
     with atomic_output(out_path) as tmp:
         _write(av, Path(video_path), audio, n, sample_rate, tmp, container_kind, codec, layout, options,
                keep_original == "track", notes, progress)
-        ambisonic = get_format(fmt).is_ambisonic
-        if ambisonic or spherical:
-            mp4.add_spatial_metadata(tmp, ambisonic=ambisonic, spherical=spherical)
+        output = get_format(fmt)
+        if output.is_ambisonic or spherical:
+            mp4.add_spatial_metadata(tmp, ambisonic=output.is_ambisonic, spherical=spherical,
+                                     order=output.ambisonic_order or 1)
+
+
+#: PyAV (18) makes planar frames of more channels than this wrongly; such audio goes in packed (interleaved) frames.
+PLANAR_MAX_CHANNELS = 8
+
+
+def _audio_frame(av, chunk: np.ndarray, layout: str):
+    """An AudioFrame of ``chunk`` [shape=(channels, n), float32]: planar, or packed past PLANAR_MAX_CHANNELS."""
+    if chunk.shape[0] <= PLANAR_MAX_CHANNELS:
+        return av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+    return av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk.T).reshape(1, -1), format="flt", layout=layout)
 
 
 def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, layout, options, keep_track,
@@ -159,7 +171,7 @@ def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, la
                 if written < have:  # read by range: works on a disk buffer too; padded with silence
                     part = np.asarray(audio[:, written:min(have, written + size)], dtype=np.float32)
                     chunk[:, : part.shape[1]] = part
-                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+                frame = _audio_frame(av, chunk, layout)
                 frame.sample_rate = sample_rate
                 frame.pts = written
                 for packet in aout.encode(frame):
