@@ -134,13 +134,15 @@ class BlockEngine:
     def render(self, sources: list[VirtualSource], first_block: int, n_blocks: int) -> np.ndarray:
         """Output [shape=(channels, n_blocks * block)] for blocks first_block.. ."""
         B, nb = self.block, n_blocks
-        out = np.zeros((nb, self.channels, B), dtype=np.float32)
         spectral = [s for s in sources if s.filters is not None]
-        if spectral:
-            out += self._filter(spectral, first_block, nb, "main")
         panned = [s for s in sources if s.gains is not None]
+        # Either part is a fresh array, so the first one holds the sum: with 16 channels every pass counts.
+        out = self._filter(spectral, first_block, nb, "main") if spectral else None
         if panned:
-            out += self._pan(panned, first_block, nb)
+            pan = self._pan(panned, first_block, nb)
+            out = pan if out is None else np.add(out, pan, out=out)
+        if out is None:
+            out = np.zeros((nb, self.channels, B), dtype=np.float32)
         return out.transpose(1, 0, 2).reshape(self.channels, nb * B)
 
     def _filter(self, sources, first_block, nb, kind, separate=False):
@@ -201,10 +203,12 @@ class BlockEngine:
         g = np.stack([s.at_blocks(first_block, nb + 1, B) for s in sources], axis=-1).astype(np.float32)  # (nb+1, C, S)
         out = np.matmul(g[1:], x)
         moving = [i for i, s in enumerate(sources) if not s.still]
-        if len(moving) == len(sources):
-            out += self.fade_out * np.matmul(g[:-1] - g[1:], x)
-        elif moving:
-            out += self.fade_out * np.matmul(g[:-1, :, moving] - g[1:, :, moving], x[:, moving])
+        if moving:
+            every = len(moving) == len(sources)  # then no copies of the moving sources' gains and samples
+            change = (np.matmul(g[:-1] - g[1:], x) if every
+                      else np.matmul(g[:-1, :, moving] - g[1:, :, moving], x[:, moving]))
+            change *= self.fade_out  # in place: no temporary the size of the output
+            out += change
         return out
 
 
