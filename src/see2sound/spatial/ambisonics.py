@@ -26,6 +26,8 @@ CUBE                 the 8 virtual loudspeaker directions of the first-order dec
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.fft as sfft
 
@@ -58,12 +60,11 @@ def binaural_decoder(hrtf: HRTF, order: int = 1) -> np.ndarray:
 
     Order 1: a sampling decoder onto the cube's 8 virtual loudspeakers, each
     heard through the HRTF; dual-band: basic weights below ~500 Hz, max-rE
-    above 1 kHz. Higher orders: MagLS (:func:`.magls.magls_decoder`).
+    above 1 kHz. Higher orders: MagLS (:func:`.magls.magls_decoder`), designed
+    once per HRTF and order in a process (read-only filters).
     """
     if order != 1:
-        from .magls import magls_decoder
-
-        return magls_decoder(hrtf, order, delay_samples=DECODER_DELAY_SAMPLES)
+        return _magls_decoder(hrtf, order)
     n_fft = int(2 ** np.ceil(np.log2(hrtf.length + 4 * DECODER_DELAY_SAMPLES)))
     freqs = np.fft.rfftfreq(n_fft, 1.0 / hrtf.sample_rate)
     lo, hi = DUAL_BAND_HZ
@@ -77,6 +78,15 @@ def binaural_decoder(hrtf: HRTF, order: int = 1) -> np.ndarray:
     spectra = np.einsum("ck,cf,kef->cef", rows / k, weights, speakers)
     spectra *= np.exp(-2j * np.pi * np.arange(len(freqs)) * DECODER_DELAY_SAMPLES / n_fft)
     return sfft.irfft(spectra, n_fft, axis=-1).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def _magls_decoder(hrtf: HRTF, order: int) -> np.ndarray:
+    from .magls import magls_decoder
+
+    filters = magls_decoder(hrtf, order, delay_samples=DECODER_DELAY_SAMPLES)
+    filters.setflags(write=False)
+    return filters
 
 
 def decoder_description(order: int) -> str:
