@@ -169,3 +169,15 @@ def test_cli_takes_hoa2_from_the_output_name(tmp_path):
     scene = scene_file(tmp_path, [source("a", 0)], duration=0.5)
     assert main(["spatialize", str(scene), "-o", str(tmp_path / "bed.ambix2.wav"), "-q"]) == 0
     assert sf.info(str(tmp_path / "bed.ambix2.wav")).channels == 9
+
+
+def test_eval_scores_an_hoa3_file(tmp_path):
+    from see2sound.eval.report import evaluate
+
+    scene_path = scene_file(tmp_path, [source("a", 60, 15, 2.0)], duration=1.0)
+    out = tmp_path / "x.hoa3.wav"
+    assert main(["spatialize", str(scene_path), "-o", str(out), "-q"]) == 0
+    summary = evaluate(out, Scene.load(scene_path), tags=False)["summary"]
+    assert summary["format"] == "hoa3" and summary["loudness_measured_on"] == "binaural decode"
+    assert summary["mean_doa_error_deg"] < 5.0 and summary["cc"] > 0.5, summary
+    assert summary["loudness_lufs"] == pytest.approx(-23.0, abs=0.1)

@@ -260,7 +260,7 @@ def estimate_directions(audio: np.ndarray, sample_rate: int, fmt: str, hrtf: HRT
     """Estimated source directions of a rendered file [shape=(channels, n)] of format ``fmt``."""
     output = get_format(fmt)
     if output.is_ambisonic:  # the first four ACN/SN3D channels are first order at any order
-        d, w = foa_bins(audio, sample_rate)
+        d, w = foa_bins(audio[:4], sample_rate)
         peaks, strengths = _sphere_peaks(d, w, fibonacci_sphere(2000))
         return Estimate("sphere", _refine_sphere(peaks, d, w), strengths)
     if output.is_binaural:
