@@ -8,6 +8,7 @@ file's bytes, so a test checks what a listener or another tool would see.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import h5py
 import numpy as np
 import pytest
 import soundfile as sf
-from scipy import signal
+from scipy import optimize, signal, special
 
 SR = 48000
 KEMAR = Path(__file__).resolve().parents[1] / "src/see2sound/data/hrtf/mit_kemar_normal_pinna.sofa"
@@ -84,6 +85,46 @@ def intensity_direction(foa: np.ndarray) -> tuple[float, float]:
     w, y, z, x = foa.astype(np.float64)
     ix, iy, iz = np.mean(w * x), np.mean(w * y), np.mean(w * z)
     return float(np.degrees(np.arctan2(iy, ix))), float(np.degrees(np.arctan2(iz, np.hypot(ix, iy))))
+
+
+def sn3d_reference(order: int, azimuth_rad: np.ndarray, elevation_rad: np.ndarray) -> np.ndarray:
+    """Real SN3D spherical harmonics [shape=((order+1)^2, k)] in ACN order, from scipy's Legendre functions.
+
+    Y_n^m = sqrt((2 - delta_m0) (n-|m|)! / (n+|m|)!) P_n^|m|(sin el) (cos m az, or sin |m| az for m < 0),
+    without the Condon-Shortley phase (AmbiX; Zotter and Frank, "Ambisonics", 2019, sec. 4.5).
+    """
+    az, el = np.atleast_1d(azimuth_rad), np.atleast_1d(elevation_rad)
+    rows = []
+    for n in range(order + 1):
+        for m in range(-n, n + 1):
+            a = abs(m)
+            norm = np.sqrt((2 - (m == 0)) * math.factorial(n - a) / math.factorial(n + a))
+            legendre = special.lpmv(a, n, np.sin(el)) * (-1) ** a  # scipy includes the Condon-Shortley phase
+            rows.append(norm * legendre * (np.cos(m * az) if m >= 0 else np.sin(a * az)))
+    return np.array(rows)
+
+
+def ambix_direction(audio: np.ndarray) -> tuple[float, float]:
+    """(azimuth, elevation) in degrees where a beam steered over the sphere is loudest in AmbiX of any order.
+
+    The beam is sum_nm (2n+1) Y_nm(u) x_nm (SN3D: the order-N hypercardioid); the search is a 2-degree
+    grid, then a Nelder-Mead refinement from its best point.
+    """
+    x = np.asarray(audio, dtype=np.float64)
+    order = int(round(np.sqrt(x.shape[0]))) - 1
+    cov = x @ x.T / x.shape[1]
+    weights = np.concatenate([np.full(2 * n + 1, 2 * n + 1.0) for n in range(order + 1)])[:, None]
+
+    def power(az, el):
+        beam = sn3d_reference(order, az, el) * weights
+        return np.einsum("ck,cd,dk->k", beam, cov, beam)
+
+    az, el = np.meshgrid(np.radians(np.arange(-180.0, 180.0, 2.0)), np.radians(np.arange(-90.0, 91.0, 2.0)))
+    p = power(az.ravel(), el.ravel())
+    start = np.array([az.ravel()[np.argmax(p)], el.ravel()[np.argmax(p)]])
+    best = optimize.minimize(lambda v: -power(v[:1], v[1:])[0], start, method="Nelder-Mead",
+                             options={"xatol": 1e-5, "fatol": 1e-12})
+    return float(np.degrees(best.x[0] + np.pi) % 360.0 - 180.0), float(np.degrees(best.x[1]))
 
 
 def gcc_phat_itd_us(left: np.ndarray, right: np.ndarray, sr: int, fmax: float = 1500.0) -> float:

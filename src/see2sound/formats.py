@@ -135,7 +135,8 @@ class OutputFormat:
 
 
 FORMATS: dict[str, OutputFormat] = {}
-"""Every registered output format by name, in registration order (binaural, foa, stereo, 5.1, 7.1, 5.1.4, 7.1.4, adm)."""
+"""Every registered output format by name, in registration order (binaural, foa, hoa2, hoa3, stereo, 5.1, 7.1,
+5.1.4, 7.1.4, adm)."""
 
 
 def register_format(fmt: OutputFormat) -> OutputFormat:
@@ -193,6 +194,14 @@ register_format(OutputFormat(
     ambisonic_order=1, loudness_on="binaural decode",
     encoders={"mp4": Encoder("libopus", "ambisonic 1", {"mapping_family": "2"}),
               "mov": Encoder("pcm_s24le", "4.0")}))
+for _order in (2, 3):
+    # ACN channels, named by their FuMa letters (W Y Z X, then V T R S U, then Q O M K L N P).
+    register_format(OutputFormat(
+        f"hoa{_order}", tuple("WYZXVTRSUQOMKLNP"[:(_order + 1) ** 2]), 0x0, AMBISONIC,
+        f"order-{_order} ambisonics, AmbiX (ACN, SN3D)", rf"hoa{_order}|ambix{_order}",
+        ambisonic_order=_order, loudness_on="binaural decode",
+        encoders={"mp4": Encoder("libopus", f"ambisonic {_order}", {"mapping_family": "2"}),
+                  "mov": Encoder("pcm_s24le", f"ambisonic {_order}")}))
 register_format(OutputFormat(
     "stereo", ("L", "R"), 0x3, LOUDSPEAKER, "two loudspeakers at +-30 deg", r"stereo",
     layout=Layout("stereo", ("L", "R"), (30.0, -30.0)), encoders=_AAC_STEREO))

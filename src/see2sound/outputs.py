@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ParameterError, See2SoundError
-from .formats import format_from_name, get_format
+from .formats import FORMATS, format_from_name, get_format
 from .io.audio import OUTPUT_SUFFIXES, check_output_path, write_audio_to
 from .io.buffer import DiskAudio
 from .io.files import atomic_folder, atomic_output, refuse_overwriting_inputs
@@ -225,7 +225,8 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
     check_container(output, options.format)
     if preview is not None:
         if not options.output.is_ambisonic:
-            raise ParameterError("preview", "only for an ambisonic format (foa)")
+            ambisonic = ", ".join(name for name, fmt in FORMATS.items() if fmt.is_ambisonic)
+            raise ParameterError("preview", f"only for an ambisonic format ({ambisonic})")
         check_output_path(preview, "preview")
     refuse_overwriting_inputs({"output": output, "preview": preview},
                               {"the scene file": scene_file, "the HRTF file": options.hrtf, **_sounds_of(scene)})
@@ -248,8 +249,10 @@ def spatialize_to_files(scene: Scene, output: str, options: RenderOptions, *, re
             from .spatial.ambisonics import decode_binaural
             from .spatial.hrtf import HRTF
 
-            write_audio_to(preview_tmp, decode_binaural(audio, HRTF.load(options.hrtf, options.sample_rate)),
-                           options.sample_rate, "binaural", subtype=subtype, suffix=Path(preview).suffix)
+            decoded = decode_binaural(audio, HRTF.load(options.hrtf, options.sample_rate),
+                                      order=options.output.ambisonic_order)
+            write_audio_to(preview_tmp, decoded, options.sample_rate, "binaural", subtype=subtype,
+                           suffix=Path(preview).suffix)
     return report
 
 

@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+from see2sound.formats import FORMATS
 from tests.helpers import need
 from tests.studio.conftest import start_server, upload, wait
 
@@ -105,7 +106,7 @@ CASES = [
     ("result of a running job", "GET", "/api/jobs/{running}/result", {}, 409, "the job is running"),
     ("result of a failed job", "GET", "/api/jobs/{failed}/result", {}, 409, f"the job is failed: {FAILED}"),
     ("unknown format", "GET", "/api/jobs/{done}/result", {"params": {"format": "wav"}}, 422,
-     "format: one of binaural, foa, stereo, 5.1, 7.1"),
+     f"format: one of {', '.join(FORMATS)}"),
     ("format as a path", "GET", "/api/jobs/{done}/result", {"params": {"format": "../../scene.json"}}, 422,
      "format: one of"),
     ("scene of a running job", "GET", "/api/jobs/{running}/scene", {}, 409, "the job is running"),

@@ -104,6 +104,46 @@ def test_foa_video_is_tagged_ambisonic(cat_clip, tmp_path, name, codec):
     assert data[sa3d + 4:sa3d + 10] == bytes([0, 0, 0, 0, 0, 1])
 
 
+def decode_packed(path):
+    """Every channel of the first audio stream [shape=(channels, n)], decoded to packed float.
+
+    PyAV (18) mishandles planar frames of more than 8 channels, so 9 and 16-channel streams are read packed.
+    """
+    with av.open(str(path)) as c:
+        stream = c.streams.audio[0]
+        channels = stream.codec_context.channels
+        resampler = av.AudioResampler(format="flt", layout=stream.layout, rate=stream.rate)
+        parts = [g.to_ndarray().reshape(-1, channels).T for f in c.decode(stream) for g in resampler.resample(f)]
+    return np.concatenate(parts, axis=1)
+
+
+@pytest.mark.parametrize("fmt, suffix, codec", [("hoa3", ".mp4", "opus"), ("hoa2", ".mov", "pcm_s24le")])
+def test_hoa_video_carries_every_channel_and_its_order(tmp_path, fmt, suffix, codec):
+    from see2sound import Scene
+    from see2sound.formats import get_format
+    from see2sound.video.mux import mux
+    from tests.helpers import ambix_direction, scene_dict, source
+    from tests.video.conftest import small_clip
+
+    clip = small_clip(tmp_path / "bar.mp4", 25, every_frame_a_keyframe=False)
+    write_wav(tmp_path / "noise.wav", noise(2.0))
+    scene = Scene.from_dict(scene_dict([source("s", 50, 20, 2.0)], duration=1.0), base_dir=tmp_path)
+    audio, _ = render_scene(scene, RenderOptions(format=fmt, room="none"))
+    out = tmp_path / f"bar{suffix}"
+    mux(clip, audio, 48000, fmt, out, keep_original="drop")
+    order, channels = get_format(fmt).ambisonic_order, get_format(fmt).channels
+    assert streams(out)[1][:3] == ("audio", codec, channels)
+    data = out.read_bytes()
+    sa3d = data.find(b"SA3D")
+    assert data[sa3d - 4:sa3d] == (20 + 4 * channels).to_bytes(4, "big")
+    assert data[sa3d + 4:sa3d + 16] == bytes([0, 0, 0, 0, 0, order, 0, 0, 0, 0, 0, channels])  # ACN, SN3D
+    assert data[sa3d + 16:sa3d + 16 + 4 * channels] == b"".join(i.to_bytes(4, "big") for i in range(channels))
+    decoded = decode_packed(out)
+    assert decoded.shape[0] == channels
+    az, el = ambix_direction(decoded[:, 4800:43200])
+    assert abs(az - 50) < 2 and abs(el - 20) < 2, (az, el)
+
+
 @pytest.mark.slow
 def test_equirect_video_gets_spherical_boxes(photos, tmp_path):
     frames = cat_frames(photos, size=(1024, 512))

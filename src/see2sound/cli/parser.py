@@ -58,7 +58,8 @@ def _audio_options(p: argparse.ArgumentParser, output: bool = True) -> None:
         p.add_argument("-o", "--output", required=True, metavar="OUT",
                        help="output file, .wav (WAVE_FORMAT_EXTENSIBLE) or .flac (adm: .wav only, BW64)")
     p.add_argument("--format", choices=tuple(FORMATS),
-                   help="binaural (default), foa (AmbiX), stereo, 5.1, 7.1, 5.1.4 / 7.1.4 (with four upper "
+                   help="binaural (default), foa (first-order AmbiX), hoa2 or hoa3 (second- and third-order "
+                        "AmbiX: ACN, SN3D, 9 and 16 channels), stereo, 5.1, 7.1, 5.1.4 / 7.1.4 (with four upper "
                         "loudspeakers; .wav or .mov, not .flac or .mp4), or adm (ADM BW64 for DAWs: an object per "
                         "source, the ambience as an FOA bed); else taken from OUT's name")
     p.add_argument("--sample-rate", type=int, default=48000, metavar="HZ")
@@ -150,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     _audio_options(sp)
     sp.add_argument("--doppler", action="store_true", help="delay each path by its travel time (Doppler)")
     sp.add_argument("--lfe", action="store_true", help="feed the LFE a 120 Hz low-pass (default: silent)")
-    sp.add_argument("--preview", metavar="BINAURAL.wav", help="with --format foa: also write its binaural decode here")
+    sp.add_argument("--preview", metavar="BINAURAL.wav",
+                    help="with --format foa, hoa2 or hoa3: also write its binaural decode here (MagLS for hoa2, hoa3)")
     _common(sp)
 
     ev = commands.add_parser("eval", help="score a rendered file against its scene",

@@ -16,7 +16,10 @@ Per format:
   points at the source; directness is 1 - diffuseness, with diffuseness
   = 1 - |I| / E. Also the energy map: a cardioid beam steered over the
   sphere, compared with the intended map (von Mises-Fisher blobs at the
-  sources) by correlation (CC) and AUC-Judd.
+  sources) by correlation (CC) and AUC-Judd. HOA (9 or 16 channels) is
+  measured the same way, its first four channels being first order; only
+  its energy map uses every channel, through the in-phase beam of its order
+  (the cardioid at first order, narrower above).
 - **binaural**: below 600 Hz each bin's interaural phase difference, and
   from 1.5 to 8 kHz each frame's vector of band level differences, are
   matched to tables measured on the same HRTF (frontal horizontal plane, at
@@ -49,6 +52,7 @@ from scipy import signal
 from scipy.ndimage import gaussian_filter1d
 from scipy.optimize import linear_sum_assignment
 
+from ..spatial import harmonics
 from ..spatial.geometry import to_spherical, to_unit_vector
 from ..spatial.hrtf import HRTF
 from ..formats import get_format
@@ -256,7 +260,7 @@ def estimate_directions(audio: np.ndarray, sample_rate: int, fmt: str, hrtf: HRT
     """Estimated source directions of a rendered file [shape=(channels, n)] of format ``fmt``."""
     output = get_format(fmt)
     if output.is_ambisonic:  # the first four ACN/SN3D channels are first order at any order
-        d, w = foa_bins(audio, sample_rate)
+        d, w = foa_bins(audio[:4], sample_rate)
         peaks, strengths = _sphere_peaks(d, w, fibonacci_sphere(2000))
         return Estimate("sphere", _refine_sphere(peaks, d, w), strengths)
     if output.is_binaural:
@@ -314,12 +318,23 @@ def fscore(estimate: Estimate, targets: np.ndarray, threshold_deg: float = DCASE
 
 # --- energy maps (FOA) ---------------------------------------------------------
 
-def steered_power_map(foa: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Mean power of a cardioid beam steered to each grid direction [shape=(len(grid),)]."""
-    w, y, z, x = np.asarray(foa, dtype=np.float64)
-    channels = np.stack([w, x, y, z])
-    second_moment = channels @ channels.T / channels.shape[1]
-    steer = 0.5 * np.column_stack([np.ones(len(grid)), grid])  # cardioid: (W + u.[X, Y, Z]) / 2
+def steered_power_map(ambix: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Mean power of an in-phase beam steered to each grid direction [shape=(len(grid),)].
+
+    ``ambix`` [shape=((N+1)^2, n)] is AmbiX of order N (4, 9 or 16 channels).
+    The beam is sum_n (2n+1) a_n P_n(cos angle) / sum_n (2n+1) a_n with the
+    in-phase weights a_n (:func:`~see2sound.spatial.harmonics.in_phase_weights`):
+    ((1 + cos angle) / 2)^N, the cardioid at first order.
+    """
+    audio = np.asarray(ambix, dtype=np.float64)
+    order = harmonics.order_for_channels(audio.shape[0])
+    if order is None:
+        raise ValueError(f"expected AmbiX of 4, 9 or 16 channels, got {audio.shape[0]}")
+    second_moment = audio @ audio.T / audio.shape[1]
+    n = harmonics.degrees(order)
+    per_degree = (2 * np.arange(order + 1) + 1) * harmonics.in_phase_weights(order)
+    # SN3D addition theorem: sum_m Y_nm(u) Y_nm(v) = P_n(u.v), so these gains steer the beam to u.
+    steer = harmonics.sn3d(grid, order) * (per_degree / per_degree.sum())[n]
     return np.einsum("gi,ij,gj->g", steer, second_moment, steer)
 
 
@@ -347,10 +362,10 @@ def auc_judd(saliency: np.ndarray, fixations: np.ndarray) -> float:
     return float(trapezoid(tpr, fpr))
 
 
-def energy_map_scores(foa: np.ndarray, targets: np.ndarray, weights: np.ndarray | None = None) -> dict:
-    """CC and AUC-Judd of the FOA energy map against the intended map."""
+def energy_map_scores(ambix: np.ndarray, targets: np.ndarray, weights: np.ndarray | None = None) -> dict:
+    """CC and AUC-Judd of the energy map of AmbiX (FOA, or HOA through its every channel) against the intended map."""
     grid = fibonacci_sphere(2000)
-    measured = steered_power_map(foa, grid)
+    measured = steered_power_map(ambix, grid)
     wanted = intended_map(grid, targets, weights)
     cc = float(np.corrcoef(measured, wanted)[0, 1])
     fixations = np.argmax(grid @ targets.T, axis=0)

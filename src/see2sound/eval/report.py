@@ -290,7 +290,7 @@ def _level(audio: np.ndarray, rate: int, fmt: str, hrtf: HRTF | None) -> dict:
     if where == "binaural decode":
         from ..spatial.ambisonics import decode_binaural
 
-        measured = loudness.integrated_loudness(decode_binaural(audio, hrtf), rate)
+        measured = loudness.integrated_loudness(decode_binaural(audio, hrtf, order=output.ambisonic_order), rate)
     else:
         weights = output.loudness_weights
         weights = weights and loudness.channel_weights(weights, output.layout.elevations_deg)

@@ -1,16 +1,17 @@
 """Spatial metadata in MP4/MOV files: the boxes 360 degree players read.
 
-FFmpeg (as PyAV bundles it) tags 4-channel Opus with mapping family 2 as
-ambisonic but writes no ``SA3D`` box, and writes no spherical-video boxes for
+FFmpeg (as PyAV bundles it) tags Opus with mapping family 2 as ambisonic
+but writes no ``SA3D`` box, and writes no spherical-video boxes for
 a copied stream. This module adds them to a finished file, following
 Google's Spatial Media specifications
 (github.com/google/spatial-media/docs: spatial-audio-rfc.md, spherical-video-v2-rfc.md):
 
-- ``SA3D`` in the audio sample entry: version 0, periphonic, order 1, ACN
-  channel ordering, SN3D normalisation, channel map 0 1 2 3; or, with
-  head-locked stereo, the ``head_locked_stereo`` bit (the top bit of the
-  byte that holds ``ambisonic_type``) set, 6 channels and the map
-  0 1 2 3 4 5 (W Y Z X L R: the RFC's text since 2018, not its older drafts);
+- ``SA3D`` in the audio sample entry: version 0, periphonic, the format's
+  order (1 to 3), ACN channel ordering, SN3D normalisation, the identity
+  channel map 0 .. (order+1)^2 - 1; or, for FOA with head-locked stereo,
+  the ``head_locked_stereo`` bit (the top bit of the byte that holds
+  ``ambisonic_type``) set, 6 channels and the map 0 1 2 3 4 5 (W Y Z X L R:
+  the RFC's text since 2018, not its older drafts);
 - ``st3d`` (monoscopic) and ``sv3d`` (``svhd`` + ``proj`` with ``prhd`` and
   an ``equi`` projection, no cropping) in the video sample entry.
 
@@ -102,10 +103,10 @@ def _tracks(data: bytes, moov: tuple[int, int, int]):
 
 
 def add_spatial_metadata(path: str | os.PathLike, *, ambisonic: bool = False, spherical: bool = False,
-                         head_locked_stereo: bool = False) -> None:
-    """Add SA3D to the first audio track and/or st3d+sv3d to the first video track, in place.
+                         order: int = 1, head_locked_stereo: bool = False) -> None:
+    """Add SA3D (AmbiX of ``order``) to the first audio track and/or st3d+sv3d to the first video track, in place.
 
-    With ``head_locked_stereo`` the audio track is FOA then L R (6 channels).
+    With ``head_locked_stereo`` the audio track is the ambisonics then L R.
     """
     path = Path(path)
     data = bytearray(path.read_bytes())
@@ -125,7 +126,8 @@ def add_spatial_metadata(path: str | os.PathLike, *, ambisonic: bool = False, sp
                     for p in ([b"mdia"], [b"mdia", b"minf"], [b"mdia", b"minf", b"stbl"])]
         parents += [stsd[0], entry_start]
         if handler == b"soun":
-            blob = sa3d_box(6, head_locked_stereo=True) if head_locked_stereo else sa3d_box()
+            channels = (order + 1) ** 2 + (2 if head_locked_stereo else 0)
+            blob = sa3d_box(channels, order, head_locked_stereo=head_locked_stereo)
         else:
             blob = spherical_boxes()
         inserts.append((entry_start + entry_size, blob, parents))

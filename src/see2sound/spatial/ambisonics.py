@@ -1,21 +1,38 @@
-"""First-order ambisonics, AmbiX: ACN channel order W, Y, Z, X with SN3D.
+"""Ambisonics, AmbiX: ACN channel order, SN3D normalisation, orders 1 to 3.
 
-A plane wave from (azimuth, elevation) with signal s encodes as
+A plane wave from (azimuth, elevation) with signal s encodes as s times the
+real spherical harmonics of its direction (:mod:`.harmonics`); at first order
 W = s, Y = s sin(az) cos(el), Z = s sin(el), X = s cos(az) cos(el) (SPEC §3).
+
+Binaural decoding depends on the order:
+
+- **first order** (``foa``): a sampling decoder onto a cube of 8 virtual
+  loudspeakers heard through the HRTF, dual-band (basic weights below
+  ~500 Hz, max-rE above 1 kHz);
+- **higher orders** (``hoa2``, ``hoa3``): magnitude least squares fitted to
+  the HRTF (:mod:`.magls`).
+
+Either way the filters are delayed by :data:`DECODER_DELAY_SAMPLES`, which
+:func:`decode_binaural` takes off again.
 
 Contents
 --------
-encode_gains         FOA gains [shape=(n, 4)] for directions
-binaural_decoder     FOA -> headphones filters through virtual loudspeakers
-decode_binaural      a whole FOA signal to binaural (previewing a 360 mix)
-CUBE                 the 8 virtual loudspeaker directions of the decoder
+encode_gains         AmbiX gains [shape=(n, (N+1)^2)] for directions
+binaural_decoder     AmbiX -> headphones filters (cube at order 1, MagLS above)
+decoder_description  what the decoder of an order is, in words (render reports)
+decode_binaural      a whole AmbiX signal to binaural (previewing a 360 mix)
+CUBE                 the 8 virtual loudspeaker directions of the first-order decoder
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.fft as sfft
 
+from ..errors import ParameterError
+from . import harmonics
 from .engine import OverlapAdd
 from .geometry import to_unit_vector
 from .hrtf import HRTF
@@ -26,22 +43,28 @@ CUBE = to_unit_vector([45.0, 135.0, -135.0, -45.0] * 2, [35.26439] * 4 + [-35.26
 MAX_RE_ORDER1 = float(np.cos(np.radians(137.9 / 2.51)))
 #: Crossover between the basic decode (exact ITD cues) and max-rE (sharp energy).
 DUAL_BAND_HZ = (500.0, 1000.0)
-#: The decoder filters are delayed by this much so the band split stays causal.
+#: The decoder filters are delayed by this much so the band split (and MagLS's ringing) stays causal.
 DECODER_DELAY_SAMPLES = 64
 
 
-def encode_gains(directions: np.ndarray) -> np.ndarray:
-    """AmbiX gains [shape=(n, 4)] (W, Y, Z, X) for unit vectors [shape=(n, 3)]."""
-    d = np.atleast_2d(np.asarray(directions, dtype=np.float64))
-    return np.column_stack([np.ones(len(d)), d[:, 1], d[:, 2], d[:, 0]])
+def encode_gains(directions: np.ndarray, order: int = 1) -> np.ndarray:
+    """AmbiX gains [shape=(n, (order+1)^2)] for unit vectors [shape=(n, 3)]: W, Y, Z, X at order 1."""
+    if order == 1:
+        d = np.atleast_2d(np.asarray(directions, dtype=np.float64))
+        return np.column_stack([np.ones(len(d)), d[:, 1], d[:, 2], d[:, 0]])
+    return harmonics.sn3d(directions, order)
 
 
-def binaural_decoder(hrtf: HRTF) -> np.ndarray:
-    """FIR filters [shape=(4, 2, taps)] from AmbiX channels to the left and right ear.
+def binaural_decoder(hrtf: HRTF, order: int = 1) -> np.ndarray:
+    """FIR filters [shape=((order+1)^2, 2, taps)] from AmbiX channels to the left and right ear.
 
-    A sampling decoder onto the cube's 8 virtual loudspeakers, each heard
-    through the HRTF; dual-band: basic weights below ~500 Hz, max-rE above 1 kHz.
+    Order 1: a sampling decoder onto the cube's 8 virtual loudspeakers, each
+    heard through the HRTF; dual-band: basic weights below ~500 Hz, max-rE
+    above 1 kHz. Higher orders: MagLS (:func:`.magls.magls_decoder`), designed
+    once per HRTF and order in a process (read-only filters).
     """
+    if order != 1:
+        return _magls_decoder(hrtf, order)
     n_fft = int(2 ** np.ceil(np.log2(hrtf.length + 4 * DECODER_DELAY_SAMPLES)))
     freqs = np.fft.rfftfreq(n_fft, 1.0 / hrtf.sample_rate)
     lo, hi = DUAL_BAND_HZ
@@ -57,19 +80,41 @@ def binaural_decoder(hrtf: HRTF) -> np.ndarray:
     return sfft.irfft(spectra, n_fft, axis=-1).astype(np.float32)
 
 
-def decode_binaural(foa: np.ndarray, hrtf: HRTF, chunk: int = 1 << 18) -> np.ndarray:
-    """Binaural [shape=(2, n)] from AmbiX [shape=(4, n)] at ``hrtf.sample_rate``.
+@functools.lru_cache(maxsize=4)
+def _magls_decoder(hrtf: HRTF, order: int) -> np.ndarray:
+    from .magls import magls_decoder
 
-    ``foa`` may be any array-like read as ``foa[:, a:b]`` (e.g. a disk buffer).
-    The output is advanced by :data:`DECODER_DELAY_SAMPLES` so it lines up with the input.
+    filters = magls_decoder(hrtf, order, delay_samples=DECODER_DELAY_SAMPLES)
+    filters.setflags(write=False)
+    return filters
+
+
+def decoder_description(order: int) -> str:
+    """The binaural decoder of ``order``, in words: ``"virtual cube through the HRTF"`` at order 1."""
+    return "virtual cube through the HRTF" if order == 1 else "MagLS fitted to the HRTF"
+
+
+def decode_binaural(audio: np.ndarray, hrtf: HRTF, chunk: int = 1 << 18, *, order: int | None = None) -> np.ndarray:
+    """Binaural [shape=(2, n)] from AmbiX [shape=((order+1)^2, n)] at ``hrtf.sample_rate``.
+
+    ``audio`` may be any array-like read as ``audio[:, a:b]`` (e.g. a disk
+    buffer). ``order`` defaults to the one its channel count says (4, 9 or
+    16 channels: 1, 2, 3). The output is advanced by
+    :data:`DECODER_DELAY_SAMPLES` so it lines up with the input.
     """
-    filt = OverlapAdd(binaural_decoder(hrtf))
-    n = foa.shape[-1]
+    channels = audio.shape[0]
+    if order is None:
+        order = harmonics.order_for_channels(channels)
+    if order is None or harmonics.channels_for_order(order) != channels:
+        raise ParameterError("audio", f"{channels} channels are not AmbiX of order {order or '1, 2 or 3'} "
+                                      "(4, 9 or 16 channels)")
+    filt = OverlapAdd(binaural_decoder(hrtf, order))
+    n = audio.shape[-1]
     out = np.empty((2, n), dtype=np.float32)
     d = DECODER_DELAY_SAMPLES
     for start in range(0, n + d, chunk):
-        x = np.zeros((4, min(chunk, n + d - start)), dtype=np.float32)
-        part = np.asarray(foa[:, start:min(start + chunk, n)])
+        x = np.zeros((channels, min(chunk, n + d - start)), dtype=np.float32)
+        part = np.asarray(audio[:, start:min(start + chunk, n)])
         x[:, : part.shape[-1]] = part
         y = filt.process(x)
         lo, hi = max(start, d), start + y.shape[-1]

@@ -133,14 +133,17 @@ class BlockEngine:
     def render(self, sources: list[VirtualSource], first_block: int, n_blocks: int) -> np.ndarray:
         """Output [shape=(channels, n_blocks * block)] for blocks first_block.. ."""
         B, nb = self.block, n_blocks
-        out = np.zeros((nb, self.channels, B), dtype=np.float32)
         spectral = [s for s in sources if s.filters is not None]
-        if spectral:
-            out += self._filter(spectral, first_block, nb, "main")
         panned = [s for s in sources if s.gains is not None]
+        # Panning writes a fresh array in output order, which then holds the sum: with 16 channels every
+        # pass over a chunk counts.
         if panned:
-            out += self._pan(panned, first_block, nb)
-        return out.transpose(1, 0, 2).reshape(self.channels, nb * B)
+            out = self._pan(panned, first_block, nb)
+        else:
+            out = np.zeros((self.channels, nb, B), dtype=np.float32)
+        if spectral:
+            out += self._filter(spectral, first_block, nb, "main").transpose(1, 0, 2)
+        return out.reshape(self.channels, nb * B)
 
     def _filter(self, sources, first_block, nb, kind, separate=False):
         """Overlap-save through per-block spectra, crossfaded: [shape=(nb, channels, block)].
@@ -188,6 +191,7 @@ class BlockEngine:
         return out.astype(np.float32, copy=False)
 
     def _pan(self, sources, first_block, nb):
+        """Panned sources' output [shape=(channels, nb, block)]."""
         B = self.block
         t0 = first_block * B
         x = np.empty((nb, len(sources), B), dtype=np.float32)
@@ -198,12 +202,18 @@ class BlockEngine:
             if src.prefilter is None:
                 x[:, i] = src.signal.samples(t0, t0 + nb * B).reshape(nb, B)
         g = np.stack([s.at_blocks(first_block, nb + 1, B) for s in sources], axis=-1).astype(np.float32)  # (nb+1, C, S)
-        out = np.matmul(g[1:], x)
+        # matmul makes (nb, channels, block); written through a transposed view, it lands in output order.
+        out = np.empty((self.channels, nb, B), dtype=np.float32)
+        np.matmul(g[1:], x, out=out.transpose(1, 0, 2))
         moving = [i for i, s in enumerate(sources) if not s.still]
-        if len(moving) == len(sources):
-            out += self.fade_out * np.matmul(g[:-1] - g[1:], x)
-        elif moving:
-            out += self.fade_out * np.matmul(g[:-1, :, moving] - g[1:, :, moving], x[:, moving])
+        if moving:
+            change = np.empty_like(out)
+            if len(moving) == len(sources):  # no copies of the gains and samples
+                np.matmul(g[:-1] - g[1:], x, out=change.transpose(1, 0, 2))
+            else:
+                np.matmul(g[:-1, :, moving] - g[1:, :, moving], x[:, moving], out=change.transpose(1, 0, 2))
+            change *= self.fade_out
+            out += change
         return out
 
 

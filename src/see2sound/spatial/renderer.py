@@ -2,19 +2,22 @@
 
 How each part of a scene is heard:
 
-- **direct sound** of each source: binaural through the HRTF; FOA by AmbiX
-  encoding; loudspeaker layouts by VBAP (in 3D where there are upper
-  loudspeakers). Distance sets the level (inverse law, near-field clamp)
-  and, in binaural, air absorption; nearer than 1 m, binaural adds each
-  ear's near-field response (:mod:`.nearfield`); in the gain-based formats
-  air absorption is applied where it reaches 0.5 dB below 10 kHz (beyond
-  ~3 m), since below that it is inaudible and filtering costs time.
+- **direct sound** of each source: binaural through the HRTF; FOA and HOA by
+  AmbiX encoding at the format's order; loudspeaker layouts by VBAP (in 3D,
+  by intensity, where there are upper loudspeakers). Distance sets the level
+  (inverse law, near-field clamp) and, in binaural, air absorption; nearer
+  than 1 m, binaural adds each ear's near-field response (:mod:`.nearfield`);
+  in the gain-based formats air absorption is applied where it reaches
+  0.5 dB below 10 kHz (beyond ~3 m), since below that it is inaudible and
+  filtering costs time.
 - **wide sources** (``spread_deg``) become several decorrelated copies
   spread across the arc; the ambience bed is spread all around (360 deg).
 - **room** (``--room``): first-order reflections as image sources and a
   diffuse tail (see :mod:`.room`). In binaural, reflections and tail are
   rendered in FOA and decoded through the HRTF; elsewhere they are panned or
-  encoded like the direct sound.
+  encoded like the direct sound. The tail of an ambisonic format is an
+  isotropic field at its order (each channel of degree n at 1/(2n+1) of W's
+  power).
 - **Doppler** (optional): each path is delayed by its travel time, so a
   moving source shifts in pitch.
 - **objects** (``adm``): nothing is panned; each source's dry signal, at
@@ -26,9 +29,10 @@ How each part of a scene is heard:
   would be counted twice.
 
 Loudness is then normalised (BS.1770 integrated loudness, default -23 LUFS)
-and the true peak held at or under -1 dBTP by a look-ahead limiter. FOA is
-measured through its binaural decode. With neither a target nor a limiter
-nothing is measured (the report's loudness and true peak are None).
+and the true peak held at or under -1 dBTP by a look-ahead limiter. FOA and
+HOA are measured through their binaural decode (a virtual cube at first
+order, MagLS above: :func:`.ambisonics.binaural_decoder`). With neither a
+target nor a limiter nothing is measured (the report's loudness and true peak are None).
 
 Muted sources (``muted: true``) are not heard.
 
@@ -61,7 +65,7 @@ from .hrtf import HRTF, LEAD_IN_SAMPLES
 from .nearfield import NEAREST_M
 from .options import Progress, RenderOptions, RenderReport, Renderer
 from .panning import vbap_gains
-from .room import Room, choose_room, diffuse_tail_foa, image_sources
+from .room import Room, choose_room, diffuse_tail, diffuse_tail_foa, image_sources
 from .signals import Clip, Decorrelated, Delayed, FileClip, Signal, Windowed
 
 #: Air absorption is applied where it reaches this much below 10 kHz.
@@ -295,7 +299,7 @@ class _Plan:
 
     def _pan(self, directions: np.ndarray) -> np.ndarray:
         if self.output.is_ambisonic:
-            return ambisonics.encode_gains(directions)
+            return ambisonics.encode_gains(directions, self.output.ambisonic_order)
         return vbap_gains(self.layout, directions)
 
     def _direct_source(self, signal: Signal, path: Path, scale: float, air: bool) -> VirtualSource:
@@ -393,7 +397,8 @@ class _Plan:
         decoder = OverlapAdd(decoder_irs) if decoder_irs is not None and self.reflections else None
         if not self.reverb_sends:
             return decoder, None
-        tail = diffuse_tail_foa(self.room, self.sr)
+        order = self.output.ambisonic_order if self.output.is_ambisonic else 1
+        tail = diffuse_tail(self.room, self.sr, order=order)
         if self.output.is_binaural:
             from scipy import signal as sps
 
@@ -464,7 +469,7 @@ def measure_loudness(audio: np.ndarray, options: RenderOptions, hrtf: HRTF | Non
     output, sr = options.output, options.sample_rate
     if output.loudness_on == "binaural decode":
         hrtf = hrtf or HRTF.load(options.hrtf, sr)
-        decoder = OverlapAdd(ambisonics.binaural_decoder(hrtf))
+        decoder = OverlapAdd(ambisonics.binaural_decoder(hrtf, output.ambisonic_order))
         meter = loudness.LoudnessMeter(sr, 2)
         for start in range(0, audio.shape[-1], loudness.CHUNK):
             meter.feed(decoder.process(np.asarray(audio[:, start:start + loudness.CHUNK])))
@@ -489,7 +494,8 @@ def master(audio: np.ndarray, options: RenderOptions, report: RenderReport) -> N
     decoded = options.output.loudness_on == "binaural decode"
     hrtf = HRTF.load(options.hrtf, options.sample_rate) if decoded else None
     if decoded:
-        report.measured_on = f"binaural decode of the {options.format} output (virtual cube through the HRTF)"
+        decoder = ambisonics.decoder_description(options.output.ambisonic_order)
+        report.measured_on = f"binaural decode of the {options.format} output ({decoder})"
     sr, ceiling = options.sample_rate, options.true_peak_dbtp
 
     def limit() -> None:

@@ -13,7 +13,8 @@ Contents
 --------
 Room, ROOMS, choose_room    presets (``--room``)
 image_sources               reflection directions, distances and gains
-diffuse_tail_foa            the late tail as AmbiX impulse responses
+diffuse_tail                the late tail as AmbiX impulse responses, any order
+diffuse_tail_foa            the same at first order
 """
 
 from __future__ import annotations
@@ -111,20 +112,23 @@ def image_sources(room: Room, directions: np.ndarray, distances_m: np.ndarray
     return images / dist[..., None], dist, gains
 
 
-def diffuse_tail_foa(room: Room, sample_rate: int, seed: int = 0) -> np.ndarray:
-    """The late reverberation [shape=(4, n)] as AmbiX responses to a source at 1 m.
+def diffuse_tail(room: Room, sample_rate: int, seed: int = 0, order: int = 1) -> np.ndarray:
+    """The late reverberation [shape=((order+1)^2, n)] as AmbiX responses to a source at 1 m.
 
-    Four independent noises (an isotropic field has E[Y^2] = E[Z^2] = E[X^2] =
-    E[W^2] / 3 in SN3D), decaying at ``rt60_s`` below 3 kHz and twice as fast
-    above, starting after the mean free path. Total W energy is r_c^-2.
+    Independent noises, one per channel (an isotropic field has, in SN3D,
+    E[Y_nm^2] = E[W^2] / (2n + 1): a third of W's power at first order, a
+    seventh at third), decaying at ``rt60_s`` below 3 kHz and twice as fast
+    above, starting after the mean free path. Total W energy is r_c^-2. The
+    first four channels are the same at every order (the first-order tail).
     """
+    channels = (order + 1) ** 2
     rt = room.rt60_s
     if room.size_m is None or rt <= 0:
-        return np.zeros((4, 1), dtype=np.float32)
+        return np.zeros((channels, 1), dtype=np.float32)
     n = int(rt * 1.2 * sample_rate)
     t = np.arange(n) / sample_rate
     rng = np.random.default_rng(seed)
-    noise = rng.standard_normal((4, n))
+    noise = rng.standard_normal((channels, n))
     from scipy import signal
 
     sos = signal.butter(4, 3000.0, fs=sample_rate, output="sos")
@@ -136,5 +140,11 @@ def diffuse_tail_foa(room: Room, sample_rate: int, seed: int = 0) -> np.ndarray:
     ramp = np.clip((t - onset) / 0.01, 0.0, 1.0)
     tail *= np.sin(0.5 * np.pi * ramp) ** 2
     energy = np.sum(tail[0] ** 2)
-    scale = np.array([1.0, 3 ** -0.5, 3 ** -0.5, 3 ** -0.5]) / np.sqrt(energy) / room.critical_distance_m
+    degree = np.floor(np.sqrt(np.arange(channels)))
+    scale = (2 * degree + 1) ** -0.5 / np.sqrt(energy) / room.critical_distance_m
     return (tail * scale[:, None]).astype(np.float32)
+
+
+def diffuse_tail_foa(room: Room, sample_rate: int, seed: int = 0) -> np.ndarray:
+    """The first-order late reverberation [shape=(4, n)] (:func:`diffuse_tail` at order 1)."""
+    return diffuse_tail(room, sample_rate, seed, order=1)

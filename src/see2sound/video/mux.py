@@ -5,10 +5,10 @@
   x264 instead, with a note.
 - The spatial audio: binaural and stereo as 2-channel AAC, 5.1 and 7.1 as
   AAC with those layouts (FFmpeg's fast AAC coder); 5.1.4 and 7.1.4 as
-  24-bit PCM in MOV only (FFmpeg's AAC has no such layouts); FOA as 4-channel Opus
-  with channel mapping family 2
-  (ambisonic) in MP4, or 24-bit PCM in MOV; either way with the ``SA3D`` box
-  that 360 degree players read. An equirectangular picture also gets the
+  24-bit PCM in MOV only (FFmpeg's AAC has no such layouts); FOA, HOA2 and
+  HOA3 as 4, 9 or 16-channel Opus with channel mapping family 2 (ambisonic)
+  in MP4, or 24-bit PCM in MOV; either way with the ``SA3D`` box that 360
+  degree players read. An equirectangular picture also gets the
   spherical-video boxes (``st3d``, ``sv3d``).
 - The original soundtrack (``keep_original``): ``track`` keeps it as a
   second audio stream, ``mix`` adds it to the spatial audio (into both ears,
@@ -184,10 +184,21 @@ def mux(video_path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt:
         finally:
             if headlocked is not None:
                 headlocked.close()
-        ambisonic = get_format(fmt).is_ambisonic
-        if ambisonic or spherical:
-            mp4.add_spatial_metadata(tmp, ambisonic=ambisonic, spherical=spherical,
-                                     head_locked_stereo=headlocked is not None)
+        output = get_format(fmt)
+        if output.is_ambisonic or spherical:
+            mp4.add_spatial_metadata(tmp, ambisonic=output.is_ambisonic, spherical=spherical,
+                                     order=output.ambisonic_order or 1, head_locked_stereo=headlocked is not None)
+
+
+#: PyAV (18) makes planar frames of more channels than this wrongly; such audio goes in packed (interleaved) frames.
+PLANAR_MAX_CHANNELS = 8
+
+
+def _audio_frame(av, chunk: np.ndarray, layout: str):
+    """An AudioFrame of ``chunk`` [shape=(channels, n), float32]: planar, or packed past PLANAR_MAX_CHANNELS."""
+    if chunk.shape[0] <= PLANAR_MAX_CHANNELS:
+        return av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+    return av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk.T).reshape(1, -1), format="flt", layout=layout)
 
 
 def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, layout, options, keep_track,
@@ -239,10 +250,7 @@ def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, la
                     chunk[: audio.shape[0], : part.shape[1]] = part
                 if headlocked is not None:  # the last two channels: L R, not turned with the view
                     chunk[audio.shape[0]:] = headlocked.read(size)
-                if chunk.shape[0] > 8:  # PyAV's planar frames take at most 8 planes; interleave (5.1.4, 7.1.4)
-                    frame = av.AudioFrame.from_ndarray(chunk.T.reshape(1, -1), format="flt", layout=layout)
-                else:
-                    frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+                frame = _audio_frame(av, chunk, layout)
                 frame.sample_rate = sample_rate
                 frame.pts = written
                 for packet in aout.encode(frame):
