@@ -190,3 +190,17 @@ def test_kill_9_half_way_then_the_same_command_gives_the_uninterrupted_outputs(t
     assert all(after[n]["finished"] == before[n]["finished"] for n in before)  # not redone
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert not list(out.rglob("*.part"))
+
+
+@pytest.mark.slow
+def test_worker_memory_caps_each_worker_so_an_item_that_needs_more_fails_alone(tmp_path):
+    pictures(tmp_path / "in", 2)
+    # 150 MB of address space cannot hold the models and a render: every item fails with its own error line
+    tight = _run([tmp_path / "in"], tmp_path / "tight", "--workers", "1", "--worker-memory", "150", engine="local")
+    assert tight.done == 0 and len(tight.failed) == 2
+    assert all(error == "error: out of memory within --worker-memory 150 MB (raise it, or render this item alone)"
+               for _, error in tight.failed)
+    assert not list((tmp_path / "tight").rglob("*.wav"))
+    # a cap a render fits in changes nothing
+    roomy = _run([tmp_path / "in"], tmp_path / "roomy", "--workers", "1", "--worker-memory", "8000", engine="local")
+    assert roomy.done == 2 and not roomy.failed

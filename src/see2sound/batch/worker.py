@@ -137,7 +137,12 @@ def render_task(task: dict) -> dict:
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - every failure of an item is recorded, none stops the batch
-        record.update(status="failed", outputs=[], error=error_line(exc))
+        cap = _STATE["settings"].get("worker_memory_mb")
+        if cap and _out_of_memory(exc):
+            line = f"error: out of memory within --worker-memory {cap:g} MB (raise it, or render this item alone)"
+        else:
+            line = error_line(exc)
+        record.update(status="failed", outputs=[], error=line)
     record.update(seconds=round(time.perf_counter() - began, 3), model_loads=WorkerPipeline.made)
     return record
 
@@ -216,6 +221,12 @@ def _rotate_analysis(pipeline: Pipeline, yaw_deg: float) -> None:
         return found
 
     pipeline.analyze = rotated
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """A MemoryError, or a library that could not be mapped into the capped address space."""
+    return isinstance(exc, MemoryError) or (isinstance(exc, (ImportError, OSError))
+                                            and "failed to map segment" in str(exc))
 
 
 #: Errors of the machine, not of see2sound, said in one line as the command line does.
