@@ -324,7 +324,9 @@ def create_app(data_dir: str | os.PathLike, *, max_upload_mb: float = DEFAULT_MA
     def get_components():
         return {"components": {kind: [{"name": n, "summary": text} for n, text in entries]
                                for kind, entries in list_components().items()},
-                "formats": [{"name": f.name, "channels": f.channels, "labels": list(f.labels)}
+                "formats": [{"name": f.name, "channels": f.channels, "labels": list(f.labels),
+                             "description": f.description, "rendering": f.rendering,
+                             "ambisonic_order": f.ambisonic_order}
                             for f in FORMATS_REGISTRY.values()],
                 "pipeline": runner.pipeline.describe()}
 

@@ -1,12 +1,13 @@
 // see2sound studio page: upload, watch the job, show and move the sources, add, relabel and remove them,
-// listen and download.
+// listen and download; an ambisonic render also plays head-tracked (preview.js).
 // Conventions (SPEC): azimuth in degrees, positive to the LEFT; elevation positive up; distance in metres.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
 const COLOURS = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7c86", "#6e7781"];
 // mark: where a source is being added, {point: [u, v]} or {box: [x0, y0, x1, y1]} in the picture's pixels.
-const state = { job: null, scene: null, dirty: false, labels: [], adding: false, mark: null };
+// formats: name -> {channels, rendering, ambisonic_order, description} (GET /api/components).
+const state = { job: null, scene: null, dirty: false, labels: [], adding: false, mark: null, formats: {} };
 const $ = (id) => document.getElementById(id);
 
 function showError(message) {
@@ -154,6 +155,7 @@ function drawMap() {
   $("map-range").textContent = `rings every ${range / 5} m, edge ${range} m`;
   for (let k = 1; k <= 5; k++) el("circle", { class: "ring", cx: 0, cy: 0, r: k / 5 }, svg);
   el("line", { x1: 0, y1: 0, x2: 0, y2: -1, class: "ring" }, svg);
+  drawHeading(svg);
   el("path", { class: "listener", d: "M0,-0.06 L0.04,0.04 L-0.04,0.04 Z" }, svg);
   state.scene.sources.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length];
@@ -170,6 +172,17 @@ function drawMap() {
       move(s, (Math.atan2(-px, -py) * 180) / Math.PI, s.position.elevation_deg, dist);
     });
   });
+}
+
+// Where the head points while the head-tracked preview is shown: a wedge 40 deg wide at its yaw.
+function drawHeading(svg) {
+  if (!see2soundPreview.active()) return;
+  const yaw = see2soundPreview.head().yaw;
+  const at = (deg) => `${(-Math.sin(deg * Math.PI / 180)).toFixed(4)},${(-Math.cos(deg * Math.PI / 180)).toFixed(4)}`;
+  const arc = [];
+  for (let k = 0; k <= 8; k++) arc.push(at(yaw + 20 - k * 5));
+  el("path", { class: "heading", d: `M0,0 L${arc.join(" L")} Z`, "data-testid": "heading",
+    "data-yaw": yaw.toFixed(1) }, svg);
 }
 
 function drawTable() {
@@ -395,6 +408,34 @@ function updateAudio() {
   $("download").href = `/api/jobs/${state.job}/result?format=${encodeURIComponent(fmt)}&t=${stamp}`;
   $("download").textContent = `Download ${fmt}`;
   $("player").src = `/api/jobs/${state.job}/result?format=binaural&t=${stamp}`;
+  updatePreview(stamp);
+}
+
+// The head-tracked preview is offered for an ambisonic format (and hidden for the others).
+function updatePreview(stamp = Date.now()) {
+  const fmt = $("format").value;
+  const info = state.formats[fmt];
+  const ambisonic = Boolean(state.job && info && info.rendering === "ambisonic");
+  see2soundPreview.setSource(ambisonic ? `/api/jobs/${state.job}/result?format=${encodeURIComponent(fmt)}&t=${stamp}`
+    : null, fmt);
+}
+
+// The registered formats: each one the page does not list yet is offered too (HOA, 5.1.4 ...).
+async function loadFormats() {
+  try {
+    const { formats } = await api("/api/components");
+    const select = $("format");
+    const listed = new Set([...select.options].map((o) => o.value));
+    for (const f of formats) {
+      state.formats[f.name] = f;
+      if (listed.has(f.name)) continue;
+      const option = document.createElement("option");
+      option.value = f.name;
+      option.textContent = `${f.name} (${f.description})`;
+      select.appendChild(option);
+    }
+    if (state.job) updatePreview();
+  } catch (err) { showError(err.message); }
 }
 
 async function listJobs() {
@@ -505,6 +546,8 @@ window.addEventListener("DOMContentLoaded", () => {
   $("add-cancel").addEventListener("click", () => setAdding(false));
   $("add-form").addEventListener("submit", confirmAdd);
   loadLabels();
+  see2soundPreview.attach({ onTurn: () => { if (state.scene) drawMap(); }, showError });
+  loadFormats();
   $("format").addEventListener("change", updateAudio);
   $("picture").addEventListener("load", () => { if (state.scene) drawOverlay(); });
   window.addEventListener("hashchange", openFromAddress);
