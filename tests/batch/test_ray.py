@@ -64,3 +64,12 @@ def test_ray_engine_without_ray_says_how_to_install_it(tmp_path, capsys, monkeyp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --engine ray needs Ray Data: pip install 'see2sound[cluster]'")
     assert not (tmp_path / "out").exists()
+
+
+def test_worker_memory_is_refused_with_the_ray_engine(tmp_path, capsys):
+    pictures(tmp_path / "in", 1)
+    assert main(["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--engine", "ray",
+                 "--worker-memory", "4000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --worker-memory: not with the ray engine"), err
+    assert not (tmp_path / "out").exists()

@@ -18,7 +18,8 @@ moto_server = pytest.importorskip("moto.server", reason="the S3 test server is m
 
 @pytest.fixture()
 def s3(monkeypatch, tmp_path):
-    """A bucket ``media`` on a local S3 server; the URL query that reaches it."""
+    """A bucket ``media`` on a local S3 server (its contents last for the test process: each test its own
+    prefix); the URL query that reaches it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -94,3 +95,65 @@ def test_a_url_that_cannot_be_listed_is_one_error_line(tmp_path, s3, capsys):
     assert main(["batch", f"s3://nothing-here/photos{query}", "-o", str(tmp_path / "out"), *QUICK]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: s3://nothing-here/photos"), err
+
+
+def test_keys_that_climb_out_and_outputs_under_the_inputs_and_secrets_in_urls(tmp_path, s3, capsys):
+    from see2sound.cli import main
+
+    fs, query = s3
+    pictures(tmp_path / "in", 2)
+    _put_tree(fs, tmp_path / "in", "media/t2/photos")
+    # the output folder inside the input prefix: its files are never taken for inputs (queries told apart)
+    first = _batch([f"s3://media/t2/photos{query}"], f"s3://media/t2/photos/out{query}")
+    assert first.done == 2
+    with fs.open_output_stream("media/t2/photos/out/extra.jpg") as f:  # a picture in the output folder
+        f.write(next((tmp_path / "in").rglob("*.jpg")).read_bytes())
+    again = _batch([f"s3://media/t2/photos{query}"], f"s3://media/t2/photos/out{query}")
+    assert again.items == 2 and again.skipped == 2
+    # a manifest row whose key climbs out of the bucket's tree is refused, nothing written
+    manifest = tmp_path / "list.csv"
+    manifest.write_text(f"path\ns3://media/../evil/x.jpg{query}\n")
+    assert main(["batch", str(manifest), "-o", str(tmp_path / "out"), *QUICK]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'..'" in err[0] and "endpoint_override" not in err[0], err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "evil").exists()
+    # user name, password and query stay out of what is recorded
+    secret = f"s3://testing:testing@media/t2/photos{query}"
+    summary = _batch([secret], str(tmp_path / "recorded"))
+    assert summary.done == 3  # the two pictures, and out/extra.jpg: this output folder is elsewhere
+    for path in (tmp_path / "recorded").rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".jsonl"):
+            text = path.read_text()
+            assert "testing:testing" not in text and "endpoint_override" not in text, path
+
+
+def test_an_interrupted_upload_leaves_no_object_under_its_name(tmp_path, s3, monkeypatch):
+    from see2sound.batch import storage
+
+    fs, query = s3
+    local = tmp_path / "big.bin"
+    local.write_bytes(b"x" * (3 << 20))
+    reads = []
+    real_open = open
+
+    class Interrupted(Exception):
+        pass
+
+    def failing_open(path, mode="r", *a, **k):
+        handle = real_open(path, mode, *a, **k)
+        if str(path) == str(local):
+            read = handle.read
+
+            def read_then_fail(n=-1):
+                reads.append(n)
+                if len(reads) > 1:
+                    raise Interrupted()
+                return read(n)
+            handle.read = read_then_fail
+        return handle
+
+    monkeypatch.setattr("builtins.open", failing_open)
+    with pytest.raises(Interrupted):
+        storage.store(f"s3://media/up{query}").upload(local, "big.bin")
+    monkeypatch.undo()
+    assert _objects(fs, "media/up") == {}  # neither big.bin nor a temporary key

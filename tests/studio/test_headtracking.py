@@ -180,3 +180,16 @@ def test_the_field_turns_against_the_head(page):
     assert rotation(0, 90) @ up == pytest.approx(front, abs=1e-9)
     turned = rotation(37, -20)
     assert turned @ turned.T == pytest.approx(np.eye(3), abs=1e-9) and np.linalg.det(turned) == pytest.approx(1)
+
+
+def test_the_vendored_omnitone_is_the_published_file_the_licences_page_names():
+    """The page patches nothing in Omnitone but works around its one `new Function` call: pinned to the file
+    whose sha256 docs/licences.md records, so an upgrade has to look at that again."""
+    import hashlib
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    vendored = root / "src/see2sound/studio/static/vendor/omnitone.min.js"
+    recorded = re.search(r"file\s+sha256 `([0-9a-f]{64})`", (root / "docs/licences.md").read_text()).group(1)
+    assert hashlib.sha256(vendored.read_bytes()).hexdigest() == recorded

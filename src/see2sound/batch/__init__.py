@@ -29,7 +29,7 @@ from pathlib import Path
 from ..errors import ParameterError, See2SoundError
 from .items import Item, expand_inputs
 from .manifest import MANIFEST_NAME, RunManifest, file_sha256, options_sha256, versions
-from .storage import is_url, local_mirror
+from .storage import display, is_url, local_mirror
 
 SUMMARY_NAME = "see2sound-summary.json"
 CLASSES_NAME = "classes.json"
@@ -204,6 +204,9 @@ def run_batch(args, *, say=print, engine=None) -> BatchSummary:
         raise ParameterError("workers", f"from 1 to 256, got {args.workers}")
     if getattr(args, "gpus_per_worker", 0) and not 0 < args.gpus_per_worker <= 64:
         raise ParameterError("gpus_per_worker", f"from 0 to 64, got {args.gpus_per_worker}")
+    if getattr(args, "engine", "local") == "ray" and args.worker_memory:
+        raise ParameterError("worker_memory", "not with the ray engine: a Ray worker does not start within an "
+                                              "address-space cap (give the cluster's nodes the memory instead)")
     if getattr(args, "engine", "local") != "ray" and (getattr(args, "ray_address", None)
                                                       or getattr(args, "gpus_per_worker", 0)):
         raise ParameterError("ray_address" if args.ray_address else "gpus_per_worker", "only with the ray engine")
@@ -233,8 +236,11 @@ class _Remote:
         from .storage import store
 
         self.url, self.mirror, self.store = url, mirror, store(url)
+        self.store.remove_partials()  # uploads an earlier run left unfinished
         data = self.store.read_bytes(MANIFEST_NAME)
         (mirror / MANIFEST_NAME).write_bytes(data or b"")
+        for name in (SUMMARY_NAME, CLASSES_NAME):  # only this run's go back up
+            (mirror / name).unlink(missing_ok=True)
         self.existing = {relative for relative, _, _ in self.store.files()}
         self.pushed = time.monotonic()
 
@@ -256,6 +262,7 @@ def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine, remot
     remote = _Remote(remote, out) if remote else None
     manifest = RunManifest(out)
     tasks = plan(items, args, hrtfs)
+    stamps = {item.source: item.stamp for item in items if item.stamp is not None}
     summary = BatchSummary(items=len(tasks), workers=1)
     hashes: dict[str, str] = {}
     todo = []
@@ -263,7 +270,7 @@ def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine, remot
         source = task["source"]
         try:
             if source not in hashes:
-                hashes[source] = identity(source) if is_url(source) else file_sha256(source)
+                hashes[source] = identity(source, *stamps.get(source, ())) if is_url(source) else file_sha256(source)
         except OSError as exc:
             raise See2SoundError(f"{source}: cannot be read ({exc.strerror})") from None
         task.update(out_dir=remote.url if remote else str(out), input_sha256=hashes[source],
@@ -294,7 +301,7 @@ def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine, remot
         with _progress(not args.quiet, len(todo)) as progress:
             def on_result(task: dict, result: dict) -> None:
                 nonlocal count
-                record = {"item": task["item"], "input": task["source"], "input_sha256": task["input_sha256"],
+                record = {"item": task["item"], "input": display(task["source"]), "input_sha256": task["input_sha256"],
                           "options_sha256": task["options_sha256"], "options": task["options"], **result,
                           "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                           "versions": stamp}
@@ -316,6 +323,8 @@ def _run(args, out: Path, items: list[Item], hrtfs, settings, say, engine, remot
         summary.seconds = time.perf_counter() - began
         _remove_partials(out)
         manifest.compact()
+        if remote is not None:  # what finished reaches the bucket, even when the batch was interrupted
+            remote.push(MANIFEST_NAME, force=True)
     from ..io.files import atomic_output
 
     with atomic_output(out / SUMMARY_NAME) as tmp:

@@ -48,6 +48,7 @@ class Item:
     source: Path | str  # a str: a URL (see :mod:`.storage`)
     name: str
     options: dict = field(default_factory=dict)
+    stamp: tuple[int, int] | None = None  # a listed object's size and modification time (ns)
 
     @property
     def is_video(self) -> bool:
@@ -110,20 +111,34 @@ def expand_inputs(inputs: list[str], *, skip: str | os.PathLike | None = None) -
 
 def _url_items(url: str, skip) -> list[Item]:
     """The object ``url``, or every picture and video under it (a prefix), as items named by their keys."""
-    from .storage import child, store
+    from .storage import child, display, same_place, store
 
     where = store(url)
     if where.is_file():
-        return [Item(url, PurePosixPath(urlsplit(url).path).stem)]
-    skip_prefix = str(skip).rstrip("/") + "/" if is_url(str(skip)) else None
+        name = PurePosixPath(urlsplit(url).path).name
+        if not _media(Path(name)):
+            raise See2SoundError(f"{display(url)}: not a picture or a video (a manifest must be a local file)")
+        return [Item(url, PurePosixPath(name).stem)]
+    below = same_place(str(skip)) if is_url(str(skip)) else None
     items = []
-    for relative, _, _ in where.files():
+    for relative, size, mtime in where.files():
         source = child(url, relative)
-        if _media(Path(relative)) and not (skip_prefix and source.startswith(skip_prefix)):
-            items.append(Item(source, _stem(Path(relative))))
+        inside_output = below is not None and (same_place(source)[:2] == below[:2]
+                                               and same_place(source)[2].startswith(below[2] + "/"))
+        if _media(Path(relative)) and not inside_output:
+            items.append(Item(source, _safe_name(relative, display(source)), stamp=(size, mtime)))
     if not items:
-        raise See2SoundError(f"{url}: no pictures or videos there")
+        raise See2SoundError(f"{display(url)}: no pictures or videos there")
     return items
+
+
+def _safe_name(key: str, shown: str) -> str:
+    """An object key as an output name: refused if it could reach outside the output folder (``..``)."""
+    from .storage import safe_key
+
+    if safe_key(key) is None:
+        raise See2SoundError(f"{shown}: its key {key!r} has empty, '.' or '..' parts; rename the object")
+    return _stem(Path(key))
 
 
 def _glob_base(pattern: str) -> Path:
@@ -137,12 +152,19 @@ def _glob_base(pattern: str) -> Path:
     return Path(*fixed) if fixed else Path(".")
 
 
+def _shown(source) -> str:
+    from .storage import display
+
+    return display(source) if isinstance(source, str) else str(source)
+
+
 def _refuse_duplicates(items: list[Item]) -> None:
     seen: dict[str, Path] = {}
     for item in items:
         key = item.name.casefold()  # two names that differ in case are one file on some file systems
         if key in seen:
-            raise See2SoundError(f"{item.source} and {seen[key]}: both would write {item.name}.* in the output "
+            raise See2SoundError(f"{_shown(item.source)} and {_shown(seen[key])}: both would write {item.name}.* "
+                                 "in the output "
                                  "folder; rename one or give them in separate batches")
         seen[key] = item.source
 
@@ -172,7 +194,9 @@ def read_manifest(path: Path) -> list[Item]:
             raise See2SoundError(f"{path} {where}: path: expected a file name")
         options = {key: _value(path, where, key, row.get(key)) for key in MANIFEST_COLUMNS}
         if is_url(text):  # an object: named by its key (its bucket left out)
-            name = _stem(Path(urlsplit(text).path.lstrip("/")))
+            from .storage import display
+
+            name = _safe_name(urlsplit(text).path.lstrip("/"), display(text))
             items.append(Item(text, name, {k: v for k, v in options.items() if v is not None}))
             continue
         source = Path(text) if Path(text).is_absolute() else base / text

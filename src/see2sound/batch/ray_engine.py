@@ -42,8 +42,8 @@ INSTALL_HINT = "--engine ray needs Ray Data: pip install 'see2sound[cluster]'"
 class _Renderer:
     """One Ray actor: a batch worker for the actor's life; ``__call__`` renders a batch of tasks.
 
-    The batch's options travel with the class (:func:`_renderer_for`), not as constructor arguments, which
-    Ray would keep in its object store for restarts.
+    The batch's options travel with the class (:func:`_renderer_for`), so the actor is made without arguments.
+    (Ray Data's own actor wrapper still keeps arguments in Ray's object store and logs one line saying so.)
     """
 
     args = settings = None

@@ -16,13 +16,15 @@ input once more in the batch process.
 
 Contents
 --------
-is_url, child, suffix, Store, store, identity, fetch, upload_tree, local_mirror
+is_url, child, suffix, display, same_place, safe_key, Store, store, identity, fetch, upload_tree, local_mirror
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import secrets
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,6 +49,31 @@ def suffix(url: str) -> str:
     return PurePosixPath(urlsplit(url).path).suffix.lower()
 
 
+def display(url: str) -> str:
+    """``url`` as it may be recorded or printed: without user name, password or query (where keys can hide)."""
+    if not is_url(url):
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def same_place(url: str) -> tuple[str, str, str]:
+    """What names a URL's objects: scheme, host and path without its last slash (the query left out)."""
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.path.rstrip("/")
+
+
+def safe_key(relative: str) -> str | None:
+    """``relative`` (an object key below a prefix) if it names a place inside the output folder, else None."""
+    parts = PurePosixPath(relative).parts
+    if not parts or relative.startswith("/") or any(p in ("..", ".", "") for p in parts):
+        return None
+    return relative
+
+
 class Store:
     """A pyarrow filesystem and the path a URL names in it."""
 
@@ -56,10 +83,11 @@ class Store:
         except ImportError:
             raise See2SoundError(f"{url}: URLs need pyarrow (pip install 'see2sound[cluster]')") from None
         self._pafs = pafs
+        self.shown = display(url)
         try:
             self.fs, self.path = pafs.FileSystem.from_uri(url)
         except Exception as exc:  # noqa: BLE001 - pyarrow's errors for a bad URL or missing support
-            raise See2SoundError(f"{url}: cannot be opened ({_first_line(exc)})") from None
+            raise See2SoundError(f"{self.shown}: cannot be opened ({_first_line(exc)})") from None
         self.path = self.path.rstrip("/")
 
     def info(self, relative: str = ""):
@@ -87,25 +115,39 @@ class Store:
         with self._call(self.fs.open_input_stream, self._at(relative)) as f:
             return f.read()
 
-    def write_bytes(self, relative: str, data: bytes) -> None:
-        with self._call(self.fs.open_output_stream, self._at(relative)) as f:
-            f.write(data)
-
     def download(self, relative: str, local: Path) -> None:
         with self._call(self.fs.open_input_stream, self._at(relative)) as src, open(local, "wb") as dst:
             for block in iter(lambda: src.read(1 << 20), b""):
                 dst.write(block)
 
     def upload(self, local: Path, relative: str) -> None:
-        with open(local, "rb") as src, self._call(self.fs.open_output_stream, self._at(relative)) as dst:
-            for block in iter(lambda: src.read(1 << 20), b""):
-                dst.write(block)
+        """Copy a local file to ``relative``: to a temporary ``.NAME.XXXX.part`` key, then moved, so an
+        interrupted upload leaves no object under the final name (a stream's close always completes it)."""
+        folder, _, name = relative.rpartition("/")
+        temporary = f"{folder}/" * bool(folder) + f".{name}.{secrets.token_hex(4)}.part"
+        try:
+            with open(local, "rb") as src, self._call(self.fs.open_output_stream, self._at(temporary)) as dst:
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    dst.write(block)
+            self._call(self.fs.move, self._at(temporary), self._at(relative))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.fs.delete_file(self._at(temporary))
+            raise
+
+    def remove_partials(self) -> None:
+        """Delete the temporary keys (``.NAME.XXXX.part``) that interrupted uploads left."""
+        for relative, _, _ in self.files():
+            name = PurePosixPath(relative).name
+            if name.startswith(".") and name.endswith(".part"):
+                with contextlib.suppress(Exception):
+                    self.fs.delete_file(self._at(relative))
 
     def _call(self, fn, *args):
         try:
             return fn(*args)
         except OSError as exc:
-            raise See2SoundError(f"{self.path}: {_first_line(exc)}") from None
+            raise See2SoundError(f"{self.shown}: {_first_line(exc)}") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -123,15 +165,17 @@ def store(url: str) -> Store:
     return _STORES[url]
 
 
-def identity(url: str) -> str:
-    """What stands for an object's content hash: SHA-256 of its URL, size and modification time."""
-    parts = urlsplit(url)
-    folder = urlunsplit((parts.scheme, parts.netloc, str(PurePosixPath(parts.path).parent), parts.query, ""))
-    name = PurePosixPath(parts.path).name
-    info = store(folder).info(name)
-    if info.type != store(folder)._pafs.FileType.File:
-        raise See2SoundError(f"{url}: no such object")
-    return hashlib.sha256(f"{url}\n{info.size}\n{info.mtime_ns}".encode()).hexdigest()
+def identity(url: str, size: int | None = None, mtime_ns: int | None = None) -> str:
+    """What stands for an object's content hash: SHA-256 of its place, size and modification time (asked of
+    the store unless given, as a listing gives them)."""
+    if size is None:
+        parts = urlsplit(url)
+        folder = urlunsplit((parts.scheme, parts.netloc, str(PurePosixPath(parts.path).parent), parts.query, ""))
+        info = store(folder).info(PurePosixPath(parts.path).name)
+        if info.type != store(folder)._pafs.FileType.File:
+            raise See2SoundError(f"{display(url)}: no such object")
+        size, mtime_ns = info.size, info.mtime_ns
+    return hashlib.sha256(f"{display(url)}\n{size}\n{mtime_ns or 0}".encode()).hexdigest()
 
 
 def fetch(url: str, folder: Path) -> Path:
@@ -163,4 +207,4 @@ def local_mirror(url: str) -> Path:
     return folder
 
 
-__all__ = ["is_url", "child", "suffix", "Store", "store", "identity", "fetch", "upload_tree", "local_mirror"]
+__all__ = ["is_url", "child", "suffix", "display", "same_place", "safe_key", "Store", "store", "identity", "fetch", "upload_tree", "local_mirror"]

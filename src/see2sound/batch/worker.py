@@ -142,6 +142,9 @@ def render_task(task: dict) -> dict:
             line = f"error: out of memory within --worker-memory {cap:g} MB (raise it, or render this item alone)"
         else:
             line = error_line(exc)
+        staged = getattr(exc, "see2sound_staged", None)
+        if staged is not None:
+            line = line.replace(*staged)
         record.update(status="failed", outputs=[], error=line)
     record.update(seconds=round(time.perf_counter() - began, 3), model_loads=WorkerPipeline.made)
     return record
@@ -152,7 +155,7 @@ def _render(task: dict, base, settings: dict) -> dict[str, str]:
     import shutil
     import tempfile
 
-    from .storage import fetch, is_url, upload_tree
+    from .storage import display, fetch, is_url, upload_tree
 
     if not (is_url(task["source"]) or is_url(task["out_dir"])):
         return _render_local(task, base, settings, Path(task["source"]), Path(task["out_dir"]))
@@ -160,7 +163,11 @@ def _render(task: dict, base, settings: dict) -> dict[str, str]:
     try:
         source = fetch(task["source"], staging) if is_url(task["source"]) else Path(task["source"])
         out_dir = staging / "out" if is_url(task["out_dir"]) else Path(task["out_dir"])
-        names = _render_local(task, base, settings, source, out_dir, shown_as=task["source"])
+        try:
+            names = _render_local(task, base, settings, source, out_dir, shown_as=task["source"])
+        except BaseException as exc:
+            exc.see2sound_staged = (str(source), display(task["source"]))  # an error line names the URL
+            raise
         if is_url(task["out_dir"]):
             upload_tree(out_dir, sorted(names.values()), task["out_dir"])
         return names
@@ -171,6 +178,7 @@ def _render(task: dict, base, settings: dict) -> dict[str, str]:
 def _render_local(task: dict, base, settings: dict, source: Path, out_dir: Path, shown_as: str | None = None):
     from ..outputs import Targets, render_to_files
     from ..pipeline import SoundOptions, is_video
+    from .storage import display, is_url
 
     from ..cli import _analysis_options
 
@@ -199,8 +207,8 @@ def _render_local(task: dict, base, settings: dict, source: Path, out_dir: Path,
         if scene.ambience is not None:
             scene.ambience.audio = None
         scene.base_dir = Path(paths["scene"]).resolve().parent
-        scene.input["path"] = shown_as if shown_as and "://" in shown_as else os.path.relpath(source.resolve(),
-                                                                                                 scene.base_dir)
+        scene.input["path"] = (display(shown_as) if shown_as and is_url(shown_as)
+                               else os.path.relpath(source.resolve(), scene.base_dir))
         scene.save(paths["scene"])
     if "labels" in paths:
         from ..eval.seld import ClassMap, write_labels

@@ -37,7 +37,7 @@ FLAGS = {"format": "--format", "sample_rate": "--sample-rate", "hrtf": "--hrtf",
          "max_jobs": "--max-jobs", "max_store_gb": "--max-store-gb", "max_duration_s": "--max-duration",
          "keep_days": "--keep-days", "name": "--name", "key": "--key", "license": "--license",
          "classes": "--classes", "out": "--out", "variants": "--variants", "hrtf_dir": "--hrtf-dir",
-         "ray_address": "--ray-address", "gpus_per_worker": "--gpus-per-worker"}
+         "ray_address": "--ray-address", "gpus_per_worker": "--gpus-per-worker", "worker_memory": "--worker-memory"}
 
 
 

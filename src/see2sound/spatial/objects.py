@@ -165,22 +165,26 @@ def render_objects(scene: Scene, options: RenderOptions, *, out: np.ndarray | No
 
         # the renderer's own FOA bed; on disk when the tracks are (``out`` is then a DiskAudio, written by time range)
         bed = np.zeros((4, n), dtype=np.float32) if isinstance(out, np.ndarray) else DiskAudio(4, n)
-        render_dry(replace(scene, sources=[]), RenderOptions(format="foa", sample_rate=sr, room="none",
-                                                             loudness_lufs=None, true_peak_dbtp=None), out=bed)
-    fade = max(1, int(RENDER_EDGE_FADE_S * sr))
-    for start in range(0, n, CHUNK):
-        stop = min(n, start + CHUNK)
-        y = np.zeros((len(tracks), stop - start), dtype=np.float32)
-        for i, (source, path) in enumerate(zip(sources, paths)):
-            y[i] = clips[source.id].samples(start, stop) * _distance_gain(path, start, stop, sr)
-        _edge_fade(y[:len(sources)], start, n, fade)
+    try:
         if bed is not None:
-            y[len(sources):] = bed[:, start:stop]
-        out[:, start:stop] = y
-        if progress is not None:
-            progress(stop / n)
-    if bed is not None and not isinstance(bed, np.ndarray):
-        bed.close()
+            render_dry(replace(scene, sources=[]), RenderOptions(format=_first_order().name, sample_rate=sr,
+                                                                 room="none", loudness_lufs=None,
+                                                                 true_peak_dbtp=None), out=bed)
+        fade = max(1, int(RENDER_EDGE_FADE_S * sr))
+        for start in range(0, n, CHUNK):
+            stop = min(n, start + CHUNK)
+            y = np.zeros((len(tracks), stop - start), dtype=np.float32)
+            for i, (source, path) in enumerate(zip(sources, paths)):
+                y[i] = clips[source.id].samples(start, stop) * _distance_gain(path, start, stop, sr)
+            _edge_fade(y[:len(sources)], start, n, fade)
+            if bed is not None:
+                y[len(sources):] = bed[:, start:stop]
+            out[:, start:stop] = y
+            if progress is not None:
+                progress(stop / n)
+    finally:
+        if bed is not None and not isinstance(bed, np.ndarray):
+            bed.close()
     if options.room != "auto" and choose_room(options.room, scene) is not None:  # asked for, not the default
         notes.append(f"room: {options.room} is not in an object render (its tracks are dry); "
                      "add reverberation in the player")
@@ -189,6 +193,13 @@ def render_objects(scene: Scene, options: RenderOptions, *, out: np.ndarray | No
     report = RenderReport(options.format, sr, len(tracks), n, "none", loudness_lufs=None, true_peak_dbtp=None,
                           notes=notes)
     return out, report
+
+
+def _first_order():
+    """The registered first-order ambisonic format (the bed's: AmbiX W Y Z X, as BS.2094's HOA pack)."""
+    from ..formats import FORMATS
+
+    return next(f for f in FORMATS.values() if f.is_ambisonic and f.ambisonic_order == 1)
 
 
 def _distance_gain(path: Path, start: int, stop: int, sr: int) -> np.ndarray:

@@ -63,9 +63,14 @@ def _audio_codec(fmt: str, container: str) -> tuple[str, str, dict]:
     output = get_format(fmt)
     encoder = output.encoders.get(container)
     if encoder is None:
+        from ..io.audio import FLAC_MAX_CHANNELS
+
         carried = [suffix for suffix, kind in CONTAINERS.items() if kind in output.encoders and suffix != ".m4v"]
-        raise ParameterError("format", f"{fmt} cannot be carried in {container.upper()}; write "
-                                       f"{', '.join(carried + ['.wav'])} or .flac")
+        carried.append(".wav")
+        if not output.is_objects and output.channels <= FLAC_MAX_CHANNELS:  # what check_output_path takes
+            carried.append(".flac")
+        said = carried[0] if len(carried) == 1 else f"{', '.join(carried[:-1])} or {carried[-1]}"
+        raise ParameterError("format", f"{fmt} cannot be carried in {container.upper()}; write {said}")
     return encoder.codec, encoder.layout, dict(encoder.options)
 
 
@@ -106,9 +111,13 @@ class _HeadLocked:
 
     def __init__(self, av, path: Path, sample_rate: int):
         self._container = av.open(str(path))
-        stream = self._container.streams.audio[0]
-        self._resampler = av.AudioResampler(format="fltp", layout="mono" if stream.channels == 1 else "stereo",
-                                            rate=sample_rate)
+        try:
+            stream = self._container.streams.audio[0]
+            self._resampler = av.AudioResampler(format="fltp", layout="mono" if stream.channels == 1 else "stereo",
+                                                rate=sample_rate)
+        except BaseException:
+            self._container.close()
+            raise
         self._frames = _decoded_skipping_damage(av, self._container, stream)
         self._pending = np.zeros((2, 0), dtype=np.float32)
         self._ended = False
