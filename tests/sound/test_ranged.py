@@ -59,3 +59,36 @@ def test_a_stem_written_a_block_at_a_time_is_the_file_of_the_whole(tmp_path):
     assert (tmp_path / "ranged.wav").read_bytes() == (tmp_path / "whole.wav").read_bytes()
     data, rate = sf.read(tmp_path / "ranged.wav", dtype="float32")
     assert rate == SR and data.tobytes() == np.asarray(sound).tobytes()
+
+
+LONG_SCENE = r"""
+import resource, sys, tempfile
+from see2sound.scene import Ambience, Position, Scene, Source
+from see2sound.sound import LibrarySounds, assign_sounds
+from see2sound.sound.library import SoundLibrary
+
+scene = Scene(float(sys.argv[1]), [Source(id="dog", label="dog", position=Position(20.0, 0.0, 3.0)),
+                                   Source(id="car", label="car", position=Position(-40.0, 0.0, 8.0))],
+              ambience=Ambience(kind="indoor-room"))
+library = LibrarySounds(library=SoundLibrary.bundled())
+library.library  # indexed before measuring
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with tempfile.TemporaryDirectory() as stems:
+    scene, _ = assign_sounds(scene, library, stems, seed=0, sample_rate=48000)
+    assert all(s.audio.path for s in scene.sources) and scene.ambience.audio.path
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+"""
+
+
+def test_a_long_scene_s_stems_are_written_without_holding_any_whole_sound():
+    # 20 minutes: each whole sound would be 230 MB; the stage held them all at once (two sources and the bed,
+    # 840 MB more at its peak), and now a block and the pieces in it (about 130 MB, most of it making the bed's loops).
+    import subprocess
+    import sys
+
+    seconds = 1200
+    result = subprocess.run([sys.executable, "-c", LONG_SCENE, str(seconds)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    grew = int(result.stdout.split()[-1])
+    assert grew < seconds * 48000 * 4, f"the sound stage grew by {grew / 2 ** 20:.0f} MB"
