@@ -19,9 +19,10 @@
   Opus in MP4, at least 768 kb/s, or PCM in MOV). The soundtrack is not
   touched: stereo at the output rate goes in sample for sample, mono into
   both channels; another rate is resampled, more channels downmixed.
-- Audio packets are written in time order with the picture's, so memory
-  stays bounded whatever the length; the audio is cut or padded to the
-  picture's duration.
+- Audio packets are written in time order with the picture's, the audio
+  read by range (it may be a disk buffer) and a soundtrack to mix or keep
+  head-locked decoded as it is written, so memory stays bounded whatever
+  the length; the audio is cut or padded to the picture's duration.
 
 Contents
 --------
