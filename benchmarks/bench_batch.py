@@ -65,8 +65,8 @@ def _ray_actors() -> list[int]:
     return found
 
 
-def run(folder: Path, engine: str, workers: int, duration: float) -> dict:
-    out = folder / f"out-{engine}-{workers}"
+def run(folder: Path, engine: str, workers: int, duration: float, index: int = 0) -> dict:
+    out = folder / f"out-{index}-{engine}-{workers}"
     command = [sys.executable, "-m", "see2sound.cli", "batch", str(folder / "in"), "-o", str(out), "--workers",
                str(workers), "--duration", str(duration), "--format", "binaural", "--engine", engine, "-q"]
     began = time.perf_counter()
@@ -100,7 +100,7 @@ def main() -> None:
             picture = PICTURES[i % len(PICTURES)]
             shutil.copy(picture, folder / "in" / f"{i:04d}-{picture.stem}{picture.suffix}")
         runs = [(r.split(":")[0], int(r.split(":")[1])) for r in a.runs.split(",")]
-        rows = [run(folder, engine, workers, a.duration) for engine, workers in runs]
+        rows = [run(folder, engine, workers, a.duration, i) for i, (engine, workers) in enumerate(runs)]
     base = next((r for r in rows if (r["engine"], r["workers"]) == ("local", 1)), rows[0])["items_per_min"]
     lines = [f"# see2sound batch: {a.items} pictures -> {a.duration:g} s binaural", "",
              f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
@@ -109,8 +109,10 @@ def main() -> None:
              "| engine | workers | done | failed | batch s | items/min | vs local, 1 worker | vs local, same workers "
              "| extra s per item | peak RSS per worker (MB) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for r in rows:
-        local = next((x for x in rows if x["engine"] == "local" and x["workers"] == r["workers"]), None)
+    for i, r in enumerate(rows):
+        # the local run of as many workers nearest in time (runs may alternate, so both see the same load)
+        locals_ = [(abs(j - i), x) for j, x in enumerate(rows) if x["engine"] == "local" and x["workers"] == r["workers"]]
+        local = min(locals_, key=lambda t: t[0])[1] if locals_ else None
         same = f"{r['items_per_min'] / local['items_per_min']:.2f}x" if local else "-"
         extra = (f"{(r['batch_s'] - local['batch_s']) / max(r['done'] + r['failed'], 1):+.3f}"
                  if local and r is not local else "-")

@@ -35,8 +35,9 @@ from .scene import Scene
 from .spatial import RenderOptions
 from .spatial.renderer import render_scene
 
-#: Renders larger than this are held in a temporary file beside the output, not in memory.
-IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024
+#: Renders larger than this (3 minutes of binaural at 48 kHz) are held in a temporary file beside the output, not in
+#: memory: the mastering and the mux read them by range, so memory stays the same whatever the length.
+IN_MEMORY_LIMIT_BYTES = 64 * 1024 * 1024
 #: The largest WAV file (its chunk sizes are 32-bit).
 WAV_MAX_BYTES = 2 ** 32 - 2 ** 16
 

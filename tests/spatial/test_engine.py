@@ -179,6 +179,15 @@ def test_control_values_evaluated_many_blocks_at_once_equal_block_by_block(movin
     np.testing.assert_array_equal(windowed, block_by_block)
 
 
+def test_a_sound_played_once_is_not_copied_and_is_silent_after_its_end():
+    # A video's stems are as long as the video: the renderer plays them from the scene's arrays, not copies.
+    data = np.linspace(1.0, 2.0, 11, dtype=np.float32)
+    clip = Clip(data, 48000, loop=False)
+    assert np.shares_memory(clip.data, data)
+    np.testing.assert_array_equal(clip.read(np.array([9.5, 10.0, 10.5, 11.0, -0.5])),
+                                  np.float32([1.95, 2.0, 1.0, 0.0, 0.0]))
+
+
 @pytest.mark.parametrize("loop", [False, True])
 def test_clip_samples_are_its_reads_by_slice(loop):
     rng = np.random.default_rng(7)

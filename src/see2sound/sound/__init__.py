@@ -5,7 +5,9 @@ pack and the user's folders), ``choose`` (which library sound each source
 gets; the stage itself, :func:`assign_sounds`), ``generate`` (text-to-audio
 models, quality mode), ``synth`` (procedural models), ``fit`` (fitting a
 clip to the scene's length), ``beds`` (ambience beds' material, made once
-and kept), ``tagger`` (the optional YAMNet tagger).
+and kept), ``ranged`` (long sounds made a stretch at a time, so a stem is
+written without the whole sound in memory), ``tagger`` (the optional YAMNet
+tagger).
 
 The names below are imported on first use (PEP 562): the command line's
 ``sounds import`` and ``sounds fetch`` need the library's index, not the

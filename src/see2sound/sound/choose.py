@@ -49,11 +49,12 @@ from ..registry import Component
 from ..scene import Ambience, AudioRef, Scene, Segment, Source
 from ..vision.vocabulary import KINDS
 from .beds import bed_loop
-from .fit import edge_fade, fit
+from .fit import edge_faded, fitted
 from .heard import agreement, bundled_table
 from .library import Entry, SoundLibrary, load_libraries
+from .ranged import EdgeFaded, Timeline, RangedSound, as_array, write_stem
 from .source import Sound, SoundSource
-from .synth import DOG_PITCH, MODELS, synthesize
+from .synth import DOG_PITCH, MODELS, synthesized
 
 #: How much the tagger's agreement (0..1) counts against the name tiers above (which are 0.5 to 1 apart).
 AGREEMENT_WEIGHT = 2.0
@@ -183,15 +184,20 @@ def render_choice(choice: Choice, duration_s: float, sample_rate: int, seed: int
     dog's bark 1.5 x higher, a large one's 0.7 x), by playing it faster or
     slower; a model made for that size is already pitched.
     """
+    return np.asarray(choice_sound(choice, duration_s, sample_rate, seed, source_id, size))
+
+
+def choice_sound(choice: Choice, duration_s: float, sample_rate: int, seed: int, source_id: str,
+                 size: str | None = None):
+    """:func:`render_choice` as a ranged sound (:mod:`.ranged`): the same samples, made a stretch at a time."""
     rng = _rng(seed, source_id, choice.key)
     if choice.model is not None:
-        x = synthesize(choice.model, duration_s, sample_rate, int(rng.integers(2 ** 31)))
-        return edge_fade(x, sample_rate)
+        return edge_faded(synthesized(choice.model, duration_s, sample_rate, int(rng.integers(2 ** 31))), sample_rate)
     clip, _ = read_mono(choice.entry.path, sample_rate, max_duration_s=600.0)
     pitch = DOG_PITCH.get(size or "medium", 1.0)
     if pitch != 1.0:  # samples made at sample_rate, heard as if recorded at pitch x sample_rate
         clip = resample(clip, int(round(sample_rate * pitch)), sample_rate).astype(np.float32)
-    return fit(clip, choice.entry.kind, duration_s, sample_rate, rng)
+    return fitted(clip, choice.entry.kind, duration_s, sample_rate, rng)
 
 
 class LibrarySounds(Component):
@@ -223,8 +229,8 @@ class LibrarySounds(Component):
         for source in scene.sources:
             choice = choose_sound(source, self.library, seed, used)
             if choice is not None:
-                out[source.id] = Sound(render_choice(choice, scene.duration_s, sample_rate, seed, source.id,
-                                                     (source.sound or {}).get("size")),
+                out[source.id] = Sound(choice_sound(choice, scene.duration_s, sample_rate, seed, source.id,
+                                                    (source.sound or {}).get("size")),
                                        describe_choice(choice, source))
         return out
 
@@ -258,9 +264,11 @@ def assign_sounds(scene: Scene, sounds: SoundSource | list[SoundSource] | tuple[
             answers.update(provider.sounds_for(todo, seed=seed, sample_rate=sample_rate))
         notes.extend(provider.notes)
 
-    def keep(audio: np.ndarray, name: str, gain_db: float) -> AudioRef:
+    def keep(audio, name: str, gain_db: float) -> AudioRef:
+        """The sound (an array or a ranged sound, :mod:`.ranged`) in memory, or written to its stem a block at
+        a time."""
         if stems is None:
-            return AudioRef(gain_db=gain_db, loop=False, samples=audio, sample_rate=sample_rate)
+            return AudioRef(gain_db=gain_db, loop=False, samples=as_array(audio), sample_rate=sample_rate)
         path = stems / f"{name}.wav"
         write_stem(path, audio, sample_rate)
         return AudioRef(path=os.path.relpath(path, scene.base_dir), gain_db=gain_db, loop=False)
@@ -278,27 +286,16 @@ def assign_sounds(scene: Scene, sounds: SoundSource | list[SoundSource] | tuple[
     scene.sources = kept
     segments = [seg for seg in scene.segments if seg.ambience in AMBIENCE_BEDS]
     if segments:
-        bed = segmented_bed(segments, scene.duration_s, sample_rate, seed)
+        bed = segmented_bed_sound(segments, scene.duration_s, sample_rate, seed)
         scene.ambience = scene.ambience or Ambience()
         scene.ambience.audio = keep(bed, "ambience", AMBIENCE_GAIN_DB)
         scene.ambience.extra["sound"] = {"origin": "synth", "by_segment": True}
     elif scene.ambience is not None and scene.ambience.kind in AMBIENCE_BEDS:
-        bed = ambience_bed(scene.ambience.kind, scene.duration_s, sample_rate, seed)
+        bed = ambience_bed_sound(scene.ambience.kind, scene.duration_s, sample_rate, seed)
         scene.ambience.audio = keep(bed, "ambience", AMBIENCE_GAIN_DB)
         scene.ambience.extra["sound"] = {"origin": "synth",
                                          "models": [m for m, _ in AMBIENCE_BEDS[scene.ambience.kind]]}
     return scene, notes
-
-
-def write_stem(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    import soundfile as sf
-
-    from ..io.audio import zero_peak_timestamp
-    from ..io.files import atomic_output
-
-    with atomic_output(path) as tmp:
-        sf.write(str(tmp), audio, sample_rate, format="WAV", subtype="FLOAT")
-        zero_peak_timestamp(tmp)
 
 
 def describe_choice(choice: Choice, source: Source) -> dict:
@@ -319,16 +316,43 @@ SHOT_CROSSFADE_S = 0.5
 
 def segmented_bed(segments: list[Segment], duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
     """One bed per shot, each faded in and out across the cuts."""
-    from ..spatial.signals import active_gain  # video only: the spatial stage is not loaded for it before
+    return np.asarray(segmented_bed_sound(segments, duration_s, sample_rate, seed))
 
+
+def segmented_bed_sound(segments: list[Segment], duration_s: float, sample_rate: int, seed: int) -> EdgeFaded:
+    """:func:`segmented_bed` as a ranged sound (:mod:`.ranged`)."""
     n = max(1, int(round(duration_s * sample_rate)))
-    mix = np.zeros(n, dtype=np.float32)
+    beds = []
     for k, seg in enumerate(segments):
-        bed = ambience_bed(seg.ambience, duration_s, sample_rate, seed + k)
         lo = seg.start_s - SHOT_CROSSFADE_S / 2 if k else -1.0
         hi = seg.end_s + SHOT_CROSSFADE_S / 2 if k < len(segments) - 1 else duration_s + 1.0
-        mix += (bed * active_gain(np.arange(len(bed), dtype=np.float32) / sample_rate, lo, hi))[:n]
-    return edge_fade(mix, sample_rate).astype(np.float32)
+        beds.append((ambience_bed_sound(seg.ambience, duration_s, sample_rate, seed + k), lo, hi))
+    return edge_faded(_ShotBeds(n, sample_rate, beds), sample_rate)
+
+
+class _ShotBeds(RangedSound):
+    """The shots' beds, each heard (sin^2 faded) only around its shot, mixed in shot order."""
+
+    def __init__(self, n: int, sample_rate: int, beds: list):
+        self.n, self.sample_rate, self.beds = n, sample_rate, beds
+
+    def forget(self) -> None:
+        for bed, _, _ in self.beds:
+            bed.forget()
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        from ..spatial.signals import active_gain  # video only: the spatial stage is not loaded for it before
+
+        mix = np.zeros(stop - start, dtype=np.float32)
+        # float32 times, as a whole bed's np.arange(n, dtype=float32) holds them (rounded past 2**24 samples)
+        t_s = np.arange(start, stop).astype(np.float32) / self.sample_rate
+        for bed, lo, hi in self.beds:
+            # Outside its window a bed's gain is 0: adding its +-0 leaves the mix as it is, so it is not read.
+            if (stop - 1) / self.sample_rate < lo - 1.0 or start / self.sample_rate > hi + 1.0:
+                bed.forget()
+                continue
+            mix += bed.read(start, stop) * active_gain(t_s, lo, hi)
+        return mix
 
 
 def ambience_bed(kind: str, duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
@@ -342,9 +366,14 @@ def ambience_bed(kind: str, duration_s: float, sample_rate: int, seed: int) -> n
     of another length), so a 10-minute bed costs what a 30-second one does
     (the crowd model needs about 13 MB a second of its loop).
     """
+    return np.asarray(ambience_bed_sound(kind, duration_s, sample_rate, seed))
+
+
+def ambience_bed_sound(kind: str, duration_s: float, sample_rate: int, seed: int) -> EdgeFaded:
+    """:func:`ambience_bed` as a ranged sound (:mod:`.ranged`): the loops' copies added as they are heard."""
     n = max(1, int(round(duration_s * sample_rate)))
     rng = _rng(seed, "ambience", kind)
-    mix = np.zeros(n, dtype=np.float32)
+    mix = Timeline(n)
     for k, (name, gain_db) in enumerate(AMBIENCE_BEDS[kind]):
         # A long scene repeats a loop of at most BED_LOOP_MAX_S, each model's a little shorter than the
         # last so that the mix never repeats as a whole: memory and time stay those of a short bed.
@@ -355,6 +384,6 @@ def ambience_bed(kind: str, duration_s: float, sample_rate: int, seed: int) -> n
         pos = 0
         while pos < n:
             take = min(length - start, n - pos)
-            mix[pos:pos + take] += gain * loop[start:start + take]
+            mix.add(pos, take, lambda loop=loop, start=start, take=take, gain=gain: gain * loop[start:start + take])
             pos, start = pos + take, 0
-    return edge_fade(mix, sample_rate).astype(np.float32)
+    return edge_faded(mix, sample_rate)

@@ -25,7 +25,11 @@ from ..scene import Scene
 
 @dataclass
 class Sound:
-    """A source's dry sound: mono float32 [shape=(n,)], n = the scene's length, and its ``sound`` entry."""
+    """A source's dry sound: mono float32 [shape=(n,)], n = the scene's length, and its ``sound`` entry.
+
+    ``audio`` is an array or a ranged sound (:mod:`.ranged`: ``n``, ``read(start, stop)``, and the whole array
+    through ``np.asarray``), which the sound stage writes to its stem a block at a time.
+    """
 
     audio: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)

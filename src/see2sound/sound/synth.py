@@ -36,7 +36,7 @@ A model with a ``size`` is for sources of that size class only (the scene's
 
 Contents
 --------
-MODELS, SynthModel, DOG_PITCH, synthesize
+MODELS, SynthModel, DOG_PITCH, synthesize, synthesized
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from .ranged import Samples, Timeline
 
 Generator = Callable[[int, int, np.random.Generator], np.ndarray]
 
@@ -1025,22 +1027,32 @@ def synthesize(name: str, duration_s: float, sample_rate: int, seed: int) -> np.
 
     Longer than ``SEGMENT_S``, the sound is made in segments of that length,
     each with its own seed, joined by 1 s equal-power crossfades: memory stays
-    that of one segment whatever the length.
+    that of one segment whatever the length (:func:`synthesized` makes it a
+    segment at a time, never whole).
     """
+    return np.asarray(synthesized(name, duration_s, sample_rate, seed))
+
+
+def synthesized(name: str, duration_s: float, sample_rate: int, seed: int) -> Samples | Timeline:
+    """:func:`synthesize` as a ranged sound (:mod:`.ranged`): each segment made when it is heard."""
     model = MODELS[name]
     n = max(1, int(round(duration_s * sample_rate)))
     segment = int(SEGMENT_S * sample_rate)
     if n <= segment:
-        return _one_piece(model, n, sample_rate, seed)
+        return Samples(_one_piece(model, n, sample_rate, seed))
     xf = int(SYNTH_SEGMENT_CROSSFADE_S * sample_rate)
-    out = np.zeros(n, dtype=np.float32)
     fade = np.sin(np.linspace(0, np.pi / 2, xf)).astype(np.float32)
-    for k, start in enumerate(range(0, n, segment)):
-        length = min(segment + xf, n - start)
+    timeline = Timeline(n)
+
+    def piece(k: int, start: int, length: int) -> np.ndarray:
         piece = _one_piece(model, length, sample_rate, seed + 7919 * k)
         if start > 0:
             piece[:xf] *= fade[: len(piece[:xf])]
         if start + length < n:
             piece[-xf:] *= fade[::-1]
-        out[start:start + length] += piece
-    return out
+        return piece
+
+    for k, start in enumerate(range(0, n, segment)):
+        length = min(segment + xf, n - start)
+        timeline.add(start, length, lambda k=k, start=start, length=length: piece(k, start, length))
+    return timeline

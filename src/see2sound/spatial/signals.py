@@ -84,7 +84,11 @@ class Clip:
                 ramp = np.linspace(0.0, np.pi / 2, xf, dtype=np.float32)
                 head = data[:xf] * np.sin(ramp) + data[-xf:] * np.cos(ramp)
                 data = np.concatenate([head, data[xf:-xf]])
-        self.data = np.concatenate([data, data[:1] if loop else np.zeros(1, np.float32)])
+            self.data = np.concatenate([data, data[:1]])  # the sample after the last is the first
+        elif len(data):
+            self.data = data  # not copied (a video's stems are long): read() takes the sample after the last as 0
+        else:
+            self.data = np.zeros(1, np.float32)
         self.length = len(data)
         self.gain = np.float32(1.0)
         self.offset = 0
@@ -137,9 +141,17 @@ class Clip:
             pos = np.clip(pos, 0, self.length - 1)
         out = self.data[pos]
         if frac is not None:
-            out = out + frac * (self.data[pos + 1] - out)
+            out = out + frac * (self._after(pos) - out)
         out[~valid] = 0.0
         return out if self.gain == 1 else out * self.gain
+
+    def _after(self, pos: np.ndarray) -> np.ndarray:
+        """The samples after ``pos`` (indices of samples): the loop's first after its last, else silence."""
+        if len(self.data) > self.length:
+            return self.data[pos + 1]
+        after = self.data[np.minimum(pos + 1, self.length - 1)]
+        after[pos + 1 >= self.length] = 0.0
+        return after
 
     def to_disk(self, sample_rate: int) -> FileClip:
         """The same sound, kept in a temporary file and read as needed (memory no longer held)."""

@@ -19,9 +19,10 @@
   Opus in MP4, at least 768 kb/s, or PCM in MOV). The soundtrack is not
   touched: stereo at the output rate goes in sample for sample, mono into
   both channels; another rate is resampled, more channels downmixed.
-- Audio packets are written in time order with the picture's, so memory
-  stays bounded whatever the length; the audio is cut or padded to the
-  picture's duration.
+- Audio packets are written in time order with the picture's, the audio
+  read by range (it may be a disk buffer) and a soundtrack to mix or keep
+  head-locked decoded as it is written, so memory stays bounded whatever
+  the length; the audio is cut or padded to the picture's duration.
 
 Contents
 --------
@@ -81,58 +82,43 @@ def check_format(fmt: str, out_path: str | os.PathLike) -> None:
         _audio_codec(fmt, kind)
 
 
-def _original_audio(av, path: Path, sample_rate: int, n: int) -> np.ndarray | None:
-    """The input's first audio stream, mono, at ``sample_rate``, ``n`` samples (for mixing)."""
-    with av.open(str(path)) as container:
-        if not container.streams.audio:
-            return None
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="fltp", layout="mono", rate=sample_rate)
-        out = np.zeros(n, dtype=np.float32)
-        pos = 0
-        for frame in _decoded_skipping_damage(av, container, stream):
-            for part in resampler.resample(frame):
-                x = part.to_ndarray()[0]
-                end = min(n, pos + len(x))
-                out[pos:end] = x[: end - pos]
-                pos += len(x)
-                if pos >= n:
-                    return out
-        return out
+class _Soundtrack:
+    """The input's first audio stream [shape=(channels, n)] at ``sample_rate``, read in order.
 
-
-class _HeadLocked:
-    """The input's first audio stream as L R [shape=(2, n)] at ``sample_rate``, read in order.
-
-    Stereo at that rate passes through as decoded (FFmpeg's resampler is not
-    used at all); mono goes into both channels; anything else is resampled or
-    downmixed to stereo by FFmpeg. Past its end, silence.
+    ``layout`` ``"mono"`` downmixes to one channel; None keeps a mono stream
+    mono and makes anything else stereo (stereo at that rate passes through
+    as decoded). Past its end, silence. ``flush``: at the end, take what
+    FFmpeg's resampler still holds (the few samples a rate change delays).
     """
 
-    def __init__(self, av, path: Path, sample_rate: int):
+    def __init__(self, av, path: Path, sample_rate: int, layout: str | None = None, *, flush: bool = True):
         self._container = av.open(str(path))
         try:
             stream = self._container.streams.audio[0]
-            self._resampler = av.AudioResampler(format="fltp", layout="mono" if stream.channels == 1 else "stereo",
-                                                rate=sample_rate)
+            layout = layout or ("mono" if stream.channels == 1 else "stereo")
+            self.channels = 1 if layout == "mono" else 2
+            self._resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
         except BaseException:
             self._container.close()
             raise
         self._frames = _decoded_skipping_damage(av, self._container, stream)
-        self._pending = np.zeros((2, 0), dtype=np.float32)
+        self._pending = np.zeros((self.channels, 0), dtype=np.float32)
         self._ended = False
+        self._flush = flush
 
     def read(self, size: int) -> np.ndarray:
         parts, have = [self._pending], self._pending.shape[1]
         while have < size and not self._ended:
             frame = next(self._frames, None)
             self._ended = frame is None
+            if frame is None and not self._flush:
+                break
             for part in self._resampler.resample(frame):  # None: what the resampler still holds
                 x = part.to_ndarray()
-                parts.append(np.repeat(x, 2, axis=0) if x.shape[0] == 1 else x)
+                parts.append(x)
                 have += x.shape[1]
         held = np.concatenate(parts, axis=1)
-        out = np.zeros((2, size), dtype=np.float32)
+        out = np.zeros((self.channels, size), dtype=np.float32)
         k = min(size, held.shape[1])
         out[:, :k] = held[:, :k]
         self._pending = held[:, k:]
@@ -140,6 +126,33 @@ class _HeadLocked:
 
     def close(self) -> None:
         self._container.close()
+
+
+class _HeadLocked(_Soundtrack):
+    """The soundtrack as L R [shape=(2, n)]: stereo as decoded, mono into both channels, anything else
+    resampled or downmixed to stereo by FFmpeg."""
+
+    def read(self, size: int) -> np.ndarray:
+        x = super().read(size)
+        return np.repeat(x, 2, axis=0) if x.shape[0] == 1 else x
+
+
+class _Mix(_Soundtrack):
+    """The soundtrack downmixed to mono, added to the spatial audio a chunk at a time: into W for an
+    ambisonic format, into both ears (-3 dB each) otherwise, at half its level (``keep_original="mix"``)."""
+
+    def __init__(self, av, path: Path, sample_rate: int, ambisonic: bool):
+        # Not flushed: the mix has always ended with the last decoded frame.
+        super().__init__(av, path, sample_rate, "mono", flush=False)
+        self.ambisonic = ambisonic
+
+    def add_to(self, chunk: np.ndarray) -> None:
+        """Add the next ``chunk.shape[1]`` samples of the soundtrack into ``chunk`` [shape=(channels, size)]."""
+        original = self.read(chunk.shape[1])[0]
+        if self.ambisonic:
+            chunk[0] += 0.5 * original
+        else:
+            chunk[:2] += 0.5 * original / math.sqrt(2)
 
 
 def _decoded_skipping_damage(av, container, stream):
@@ -174,25 +187,19 @@ def mux(video_path: str | os.PathLike, audio: np.ndarray, sample_rate: int, fmt:
     if keep_original == "headlocked":
         layout = HEADLOCKED_LAYOUT
     n = int(round(duration * sample_rate))
-    if keep_original == "mix":
-        original = _original_audio(av, Path(video_path), sample_rate, n)
-        if original is None:
-            notes.append("the video has no soundtrack to mix")
-        else:
-            audio = np.array(audio[:, :n], dtype=np.float32)  # a copy: the caller's audio stays as it was
-            audio = np.pad(audio, ((0, 0), (0, max(0, n - audio.shape[1]))))
-            if get_format(fmt).is_ambisonic:
-                audio[0] += 0.5 * original
-            else:
-                audio[:2] += 0.5 * original / math.sqrt(2)
+    if keep_original == "mix" and not has_soundtrack:
+        notes.append("the video has no soundtrack to mix")
     with atomic_output(out_path) as tmp:
         headlocked = _HeadLocked(av, Path(video_path), sample_rate) if keep_original == "headlocked" else None
+        mixed = (_Mix(av, Path(video_path), sample_rate, get_format(fmt).is_ambisonic)
+                 if keep_original == "mix" and has_soundtrack else None)
         try:
             _write(av, Path(video_path), audio, n, sample_rate, tmp, container_kind, codec, layout, options,
-                   keep_original == "track", notes, progress, headlocked)
+                   keep_original == "track", notes, progress, headlocked, mixed)
         finally:
-            if headlocked is not None:
-                headlocked.close()
+            for reader in (headlocked, mixed):
+                if reader is not None:
+                    reader.close()
         output = get_format(fmt)
         if output.is_ambisonic or spherical:
             mp4.add_spatial_metadata(tmp, ambisonic=output.is_ambisonic, spherical=spherical,
@@ -211,7 +218,7 @@ def _audio_frame(av, chunk: np.ndarray, layout: str):
 
 
 def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, layout, options, keep_track,
-           notes, progress, headlocked=None):
+           notes, progress, headlocked=None, mixed=None):
     with av.open(str(video_path)) as source, av.open(str(tmp), "w", format=container_kind) as out:
         vin = source.streams.video[0]
         copy = vin.codec_context.name in MP4_VIDEO_CODECS
@@ -257,6 +264,8 @@ def _write(av, video_path, audio, n, sample_rate, tmp, container_kind, codec, la
                 if written < have:  # read by range: works on a disk buffer too; padded with silence
                     part = np.asarray(audio[:, written:min(have, written + size)], dtype=np.float32)
                     chunk[: audio.shape[0], : part.shape[1]] = part
+                if mixed is not None:  # the soundtrack read as it is written, not held whole
+                    mixed.add_to(chunk)
                 if headlocked is not None:  # the last two channels: L R, not turned with the view
                     chunk[audio.shape[0]:] = headlocked.read(size)
                 frame = _audio_frame(av, chunk, layout)
