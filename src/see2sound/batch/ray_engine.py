@@ -15,8 +15,11 @@ and see the inputs and the output folder at the same paths (a shared
 filesystem).
 
 A task whose actor dies (a decoder's crash, the kernel's out-of-memory kill)
-is not retried: Ray restarts the actor, the dataset goes on past the failed
-block, and the task is recorded as failed (:func:`.engine.crashed_record`).
+is not retried by Ray: Ray restarts the actor and the dataset goes on past
+the failed block. As with the local engine, the tasks that failed so (the
+one that killed the actor, and the one queued behind it) are run again one
+at a time; one that fails alone is recorded as failed
+(:func:`.engine.crashed_record`).
 
 Contents
 --------
@@ -108,22 +111,33 @@ class RayEngine:
             context.enable_progress_bars = False
             context.max_errored_blocks = -1  # a task whose actor died is recorded, not the end of the run
             logging.getLogger("ray.data").setLevel(logging.CRITICAL)
-            threads = {name: "1" for name in worker.THREAD_VARIABLES}
-            dataset = ray.data.from_items([{"task": json.dumps(t)} for t in tasks], override_num_blocks=len(tasks))
-            with warnings.catch_warnings():
-                # max_task_retries has no named parameter yet (Ray 2.60); the extra pins Ray below 2.64.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                dataset = dataset.map_batches(
-                    _renderer_for(self.args, self.settings), batch_size=1,
-                    compute=ray.data.ActorPoolStrategy(size=self.workers, max_tasks_in_flight_per_actor=1),
-                    num_cpus=1, num_gpus=self.gpus_per_worker or None, runtime_env={"env_vars": threads},
-                    max_restarts=-1, max_task_retries=0)  # a task that kills its actor is not run again
-            by_name = {t["item"]: t for t in tasks}
-            for row in dataset.iter_rows():
-                task = json.loads(row["task"])
-                on_result(by_name.pop(task["item"], task), json.loads(row["record"]))
-            for task in by_name.values():  # its block failed: the actor died while rendering it
+            # Two tasks in flight per actor, so an actor never waits for the scheduler between items; when an
+            # actor dies, the task queued behind the one that killed it fails too. Those tasks are run again one
+            # at a time, and only one that fails alone is recorded as having killed its worker.
+            suspects = self._map(ray, tasks, on_result, in_flight=2)
+            for task in self._map(ray, suspects, on_result, in_flight=1):
                 on_result(task, crashed_record())
         finally:
             if started:
                 ray.shutdown()
+
+    def _map(self, ray, tasks: list[dict], on_result: OnResult, *, in_flight: int) -> list[dict]:
+        """Render ``tasks`` through the actor pool, handing each record on; the tasks whose block failed."""
+        if not tasks:
+            return []
+        threads = {name: "1" for name in worker.THREAD_VARIABLES}
+        dataset = ray.data.from_items([{"task": json.dumps(t)} for t in tasks], override_num_blocks=len(tasks))
+        with warnings.catch_warnings():
+            # max_task_retries has no named parameter yet (Ray 2.60); the extra pins Ray below 2.64.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dataset = dataset.map_batches(
+                _renderer_for(self.args, self.settings), batch_size=1,
+                compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(tasks)),
+                                                   max_tasks_in_flight_per_actor=in_flight),
+                num_cpus=1, num_gpus=self.gpus_per_worker or None, runtime_env={"env_vars": threads},
+                max_restarts=-1, max_task_retries=0)  # a task that kills its actor is not run again here
+        by_name = {t["item"]: t for t in tasks}
+        for row in dataset.iter_rows():
+            task = json.loads(row["task"])
+            on_result(by_name.pop(task["item"], task), json.loads(row["record"]))
+        return list(by_name.values())
