@@ -6,7 +6,9 @@ The pictures are copies of the bundled examples and the test photos
 (tests/data/photos), under distinct names. Each run is a fresh
 `see2sound batch` process into an empty folder; its worker processes'
 peak resident memory (VmHWM, Linux) is sampled while it runs. Reported:
-items per minute (the batch's own count, model loading included), peak
+items per minute (the batch's own count, model loading included), the
+same once running (between the first and the last item finished, from the
+manifest's ``finished`` stamps: start-up left out), peak
 memory per worker, and the speed-up of each worker count over 1 worker
 (the issue's target: 2 workers >= 1.7x on a 2-core machine), and the Ray
 engine against the local engine with as many workers (target: within
@@ -20,6 +22,7 @@ Writes benchmarks/results-batch.md.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -80,10 +83,15 @@ def run(folder: Path, engine: str, workers: int, duration: float, index: int = 0
         time.sleep(0.5)
     wall = time.perf_counter() - began
     summary = json.loads((out / "see2sound-summary.json").read_text())
+    # Once running: items per minute between the first and the last item finished (start-up left out).
+    finished = sorted(datetime.datetime.fromisoformat(json.loads(line)["finished"]).timestamp()
+                      for line in (out / "see2sound-manifest.jsonl").read_text().splitlines() if line.strip())
+    span = finished[-1] - finished[0] if len(finished) > 1 else 0.0
+    steady = 60.0 * (len(finished) - 1) / span if span > 0 else 0.0
     workers_peak = sorted(peaks.values(), reverse=True)[:workers]  # the pool's workers, not its helper process
     return {"engine": engine, "workers": workers, "status": process.returncode, "done": summary["done"],
             "failed": len(summary["failed"]), "batch_s": summary["seconds"], "wall_s": wall,
-            "items_per_min": summary["items_per_minute"], "peak_mb": [round(kb / 1024) for kb in workers_peak]}
+            "items_per_min": summary["items_per_minute"], "steady_per_min": steady, "peak_mb": [round(kb / 1024) for kb in workers_peak]}
 
 
 def main() -> None:
@@ -107,8 +115,8 @@ def main() -> None:
              f"{platform.python_version()}; `python benchmarks/bench_batch.py --items {a.items} --runs {a.runs}`.",
              "",
              "| engine | workers | done | failed | batch s | items/min | vs local, 1 worker | vs local, same workers "
-             "| extra s per item | peak RSS per worker (MB) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| extra s per item | once running: items/min, vs local | peak RSS per worker (MB) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for i, r in enumerate(rows):
         # the local run of as many workers nearest in time (runs may alternate, so both see the same load)
         locals_ = [(abs(j - i), x) for j, x in enumerate(rows) if x["engine"] == "local" and x["workers"] == r["workers"]]
@@ -118,6 +126,8 @@ def main() -> None:
                  if local and r is not local else "-")
         lines.append(f"| {r['engine']} | {r['workers']} | {r['done']} | {r['failed']} | {r['batch_s']:.1f} "
                      f"| {r['items_per_min']:.1f} | {r['items_per_min'] / base:.2f}x | {same} | {extra} "
+                     f"| {r['steady_per_min']:.1f}, "
+                     f"{r['steady_per_min'] / local['steady_per_min'] if local else 1.0:.2f}x "
                      f"| {', '.join(map(str, r['peak_mb']))} |")
     text = "\n".join(lines) + "\n"
     Path(a.out).write_text(text)
