@@ -126,8 +126,10 @@ def test_turning_the_head_moves_the_rendered_source_between_the_ears(page, serve
 
     # A phone's orientation (DeviceOrientation events, as a phone sends them): turned 90 deg to the left (alpha
     # grows counter-clockwise) from where following began, tilted 30 deg up (beta 90: held upright).
+    # Following starts once the browser answers the permission request (asynchronous where the browser has
+    # one), so the test waits for the button to say so before the phone reports.
     page.click("#ht-motion")
-    assert page.get_attribute("#ht-motion", "aria-pressed") == "true"
+    page.wait_for_selector('#ht-motion[aria-pressed="true"]', timeout=10_000)
     phone = "([alpha, beta]) => window.dispatchEvent(new DeviceOrientationEvent('deviceorientation', {alpha, beta, gamma: 0}))"
     page.evaluate(phone, [10, 90])
     assert abs(heading(page)) == pytest.approx(180, abs=0.5)  # following begins where the head was
