@@ -33,7 +33,7 @@ from scipy import signal
 
 import see2sound
 from bench_spatial import make_scene
-from report import ROOT
+from report import ROOT, best_of
 from see2sound.eval.direction import energy_map_scores
 from see2sound.eval.metrics import gcc_phat_itd_s
 from see2sound.spatial import RenderOptions, render_scene
@@ -45,16 +45,6 @@ from see2sound.spatial.magls import magls_decoder
 SR = 48000
 OFF = dict(room="none", loudness_lufs=None, true_peak_dbtp=None)
 AZIMUTHS = (30, -30, 60, -60, 90, -90)
-
-
-def best_of(fn, repeat: int = 5) -> float:
-    fn()  # warm: HRTF, FFT plans
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def speed(folder: Path) -> list[tuple[str, str]]:

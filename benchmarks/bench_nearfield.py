@@ -24,6 +24,8 @@ import see2sound
 from see2sound.spatial import RenderOptions, accel, render_scene
 from see2sound.spatial.hrtf import HRTF
 
+from report import best_of
+
 SR, SECONDS, SOURCES, REPEATS = 48000, 10.0, 8, 3
 
 
@@ -42,15 +44,6 @@ def scene(folder: Path, near: bool) -> see2sound.Scene:
                                      base_dir=folder)
 
 
-def best(fn) -> float:
-    times = []
-    for _ in range(REPEATS):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def main() -> None:
     options = RenderOptions(format="binaural", room="none", loudness_lufs=None, true_peak_dbtp=None)
     hrtf = HRTF.load(sample_rate=SR)
@@ -67,8 +60,7 @@ def main() -> None:
         for kernel in kernels:
             os.environ[accel.ENV] = "1" if kernel == "numba" else "0"
             for name, sc in scenes.items():
-                render_scene(sc, options)  # warm: compile, table, files
-                rows[(name, kernel)] = best(lambda sc=sc: render_scene(sc, options))
+                rows[(name, kernel)] = best_of(lambda sc=sc: render_scene(sc, options), REPEATS)  # warmed first
     print(f"{SOURCES} moving sources x {SECONDS:g} s, binaural, no room, loudness off; best of {REPEATS}\n")
     print("| sources | " + " | ".join(kernels) + " |")
     print("| --- | " + " | ".join("---" for _ in kernels) + " |")

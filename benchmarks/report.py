@@ -1,11 +1,24 @@
-"""What the benchmark scripts share: the process's peak memory and the results table they write."""
+"""What the benchmark scripts share: timing, the process's peak memory and the results table they write."""
 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def best_of(fn, repeat: int = 5) -> float:
+    """The shortest of ``repeat`` timed calls of ``fn``, after one untimed call that warms caches (HRTF, FFT
+    plans, a numba kernel)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
 
 
 def peak_mb() -> float:
