@@ -100,3 +100,20 @@ def bus_job(studio, photos):
     job = wait(studio, response.json()["id"])
     assert job["status"] == "done", job
     return job["id"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """The jobs folder of a test module's :func:`server`."""
+    return tmp_path_factory.mktemp("studio-data")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir):
+    """``see2sound serve`` for one test module (the browser tests): its URL."""
+    process, url = start_server(data_dir)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

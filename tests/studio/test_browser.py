@@ -1,6 +1,7 @@
 """The studio in a real browser (Playwright driving Debian's Chromium): upload, see, drag, render, download;
 add a source the detector missed, remove and relabel others."""
 
+import contextlib
 import io
 import json
 import math
@@ -12,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from tests.helpers import need
-from tests.studio.conftest import direct_sound, start_server
+from tests.studio.conftest import direct_sound
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright = need("playwright.sync_api")
@@ -23,32 +24,24 @@ if not shutil.which(CHROMIUM):
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("studio-data")
-
-
-@pytest.fixture(scope="module")
-def server(data_dir):
-    process, url = start_server(data_dir)
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+@contextlib.contextmanager
+def chromium_page(url: str, **options):
+    """A page of headless Chromium at ``url``; any error the page's scripts raise fails the test at the end."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(**options)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url)
+        yield page
+        browser.close()
+        assert errors == [], errors
 
 
 @pytest.fixture(scope="module")
 def page(server):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(accept_downloads=True)
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server)
+    with chromium_page(server, accept_downloads=True) as page:
         yield page
-        browser.close()
-        assert errors == [], errors
 
 
 def test_upload_see_drag_render_and_download(page, server, photos, tmp_path):

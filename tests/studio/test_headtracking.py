@@ -6,37 +6,19 @@ import numpy as np
 import pytest
 
 from tests.helpers import need
-from tests.studio.conftest import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright = need("playwright.sync_api")
-from tests.studio.test_browser import ARGS, CHROMIUM  # noqa: E402  (skips the module without Chromium)
+from tests.studio.test_browser import chromium_page  # noqa: E402  (skips the module without Chromium)
 
 #: The ears' level difference (dB) that says "clearly on one side", and "about in front or behind".
 SIDE_DB, AHEAD_DB = 4.0, 2.0
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    process, url = start_server(tmp_path_factory.mktemp("studio-data"))
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
 def page(server):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server)
+    with chromium_page(server) as page:
         yield page
-        browser.close()
-        assert errors == [], errors
 
 
 def ears(page, **options) -> dict:
