@@ -157,3 +157,18 @@ def test_an_interrupted_upload_leaves_no_object_under_its_name(tmp_path, s3, mon
         storage.store(f"s3://media/up{query}").upload(local, "big.bin")
     monkeypatch.undo()
     assert _objects(fs, "media/up") == {}  # neither big.bin nor a temporary key
+
+
+def test_an_object_named_alone_has_the_identity_its_listing_gives_and_a_missing_one_is_one_line(tmp_path, s3):
+    from see2sound import See2SoundError
+    from see2sound.batch import storage
+
+    fs, query = s3
+    with fs.open_output_stream("media/t4/a.jpg") as f:
+        f.write(b"not really a picture")
+    info = fs.get_file_info("media/t4/a.jpg")
+    alone = storage.identity(f"s3://media/t4/a.jpg{query}")
+    assert alone == storage.identity(f"s3://media/t4/a.jpg{query}", info.size, info.mtime_ns)
+    assert storage.fetch(f"s3://media/t4/a.jpg{query}", tmp_path).read_bytes() == b"not really a picture"
+    with pytest.raises(See2SoundError, match=r"^s3://media/t4/none\.jpg: no such object$"):
+        storage.identity(f"s3://media/t4/none.jpg{query}")

@@ -165,24 +165,28 @@ def store(url: str) -> Store:
     return _STORES[url]
 
 
+def _parent(url: str) -> tuple[str, str]:
+    """(the URL of the folder an object is in, its name), the query kept with the folder."""
+    parts = urlsplit(url)
+    path = PurePosixPath(parts.path)
+    return urlunsplit((parts.scheme, parts.netloc, str(path.parent), parts.query, "")), path.name
+
+
 def identity(url: str, size: int | None = None, mtime_ns: int | None = None) -> str:
     """What stands for an object's content hash: SHA-256 of its place, size and modification time (asked of
     the store unless given, as a listing gives them)."""
     if size is None:
-        parts = urlsplit(url)
-        folder = urlunsplit((parts.scheme, parts.netloc, str(PurePosixPath(parts.path).parent), parts.query, ""))
-        info = store(folder).info(PurePosixPath(parts.path).name)
-        if info.type != store(folder)._pafs.FileType.File:
+        folder, name = _parent(url)
+        if not store(folder).is_file(name):
             raise See2SoundError(f"{display(url)}: no such object")
+        info = store(folder).info(name)
         size, mtime_ns = info.size, info.mtime_ns
     return hashlib.sha256(f"{display(url)}\n{size}\n{mtime_ns or 0}".encode()).hexdigest()
 
 
 def fetch(url: str, folder: Path) -> Path:
     """Copy the object ``url`` into ``folder`` (same file name); its local path."""
-    parts = urlsplit(url)
-    name = PurePosixPath(parts.path).name
-    base = urlunsplit((parts.scheme, parts.netloc, str(PurePosixPath(parts.path).parent), parts.query, ""))
+    base, name = _parent(url)
     local = Path(folder) / name
     store(base).download(name, local)
     return local
@@ -207,4 +211,5 @@ def local_mirror(url: str) -> Path:
     return folder
 
 
-__all__ = ["is_url", "child", "suffix", "display", "same_place", "safe_key", "Store", "store", "identity", "fetch", "upload_tree", "local_mirror"]
+__all__ = ["is_url", "child", "suffix", "display", "same_place", "safe_key", "Store", "store", "identity", "fetch",
+           "upload_tree", "local_mirror"]
