@@ -108,8 +108,11 @@ def test_keys_that_climb_out_and_outputs_under_the_inputs_and_secrets_in_urls(tm
     assert first.done == 2
     with fs.open_output_stream("media/t2/photos/out/extra.jpg") as f:  # a picture in the output folder
         f.write(next((tmp_path / "in").rglob("*.jpg")).read_bytes())
+    with fs.open_output_stream("media/t2/photos/out/sub/.left.wav.0a1b.part") as f:  # an upload a kill cut short
+        f.write(b"half")
     again = _batch([f"s3://media/t2/photos{query}"], f"s3://media/t2/photos/out{query}")
     assert again.items == 2 and again.skipped == 2
+    assert "sub/.left.wav.0a1b.part" not in _objects(fs, "media/t2/photos/out")
     # a manifest row whose key climbs out of the bucket's tree is refused, nothing written
     manifest = tmp_path / "list.csv"
     manifest.write_text(f"path\ns3://media/../evil/x.jpg{query}\n")

@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..errors import ParameterError, See2SoundError
 from .items import Item, expand_inputs
@@ -236,17 +236,18 @@ class _Remote:
         from .storage import store
 
         self.url, self.mirror, self.store = url, mirror, store(url)
-        self.store.remove_partials()  # uploads an earlier run left unfinished
+        listed = [relative for relative, _, _ in self.store.files()]  # one listing of the folder, used twice
+        self.existing = set(self.store.remove_partials(listed))  # uploads an earlier run left unfinished go
+        self.folders = {str(parent) for name in self.existing for parent in PurePosixPath(name).parents}
         data = self.store.read_bytes(MANIFEST_NAME)
         (mirror / MANIFEST_NAME).write_bytes(data or b"")
         for name in (SUMMARY_NAME, CLASSES_NAME):  # only this run's go back up
             (mirror / name).unlink(missing_ok=True)
-        self.existing = {relative for relative, _, _ in self.store.files()}
         self.pushed = time.monotonic()
 
     def exists(self, relative: str) -> bool:
         """An output there (a stems folder: any object under it)."""
-        return relative in self.existing or any(name.startswith(relative + "/") for name in self.existing)
+        return relative in self.existing or relative in self.folders
 
     def push(self, *names: str, force: bool = False) -> None:
         if force or time.monotonic() - self.pushed >= self.PUSH_EVERY_S:

@@ -135,13 +135,18 @@ class Store:
                 self.fs.delete_file(self._at(temporary))
             raise
 
-    def remove_partials(self) -> None:
-        """Delete the temporary keys (``.NAME.XXXX.part``) that interrupted uploads left."""
-        for relative, _, _ in self.files():
+    def remove_partials(self, listed: list[str]) -> list[str]:
+        """Delete the temporary keys (``.NAME.XXXX.part``) that interrupted uploads left among ``listed``
+        (:meth:`files`' keys); the other keys."""
+        kept = []
+        for relative in listed:
             name = PurePosixPath(relative).name
             if name.startswith(".") and name.endswith(".part"):
                 with contextlib.suppress(Exception):
                     self.fs.delete_file(self._at(relative))
+            else:
+                kept.append(relative)
+        return kept
 
     def _call(self, fn, *args):
         try:
