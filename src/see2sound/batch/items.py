@@ -123,8 +123,8 @@ def _url_items(url: str, skip) -> list[Item]:
     items = []
     for relative, size, mtime in where.files():
         source = child(url, relative)
-        inside_output = below is not None and (same_place(source)[:2] == below[:2]
-                                               and same_place(source)[2].startswith(below[2] + "/"))
+        place = same_place(source)
+        inside_output = below is not None and place[:2] == below[:2] and place[2].startswith(below[2] + "/")
         if _media(Path(relative)) and not inside_output:
             items.append(Item(source, _safe_name(relative, display(source)), stamp=(size, mtime)))
     if not items:
