@@ -22,7 +22,7 @@ import contextlib
 import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Protocol
 
@@ -76,11 +76,11 @@ class LocalEngine:
                 if suspects:  # after a crash: the tasks that were running, one at a time
                     if not in_flight:
                         task = suspects.popleft()
-                        in_flight[pool.submit(worker.render_task, task)] = task
+                        in_flight[_submit(pool, task)] = task
                 else:
                     while pending and len(in_flight) < self.workers:
                         task = pending.popleft()
-                        in_flight[pool.submit(worker.render_task, task)] = task
+                        in_flight[_submit(pool, task)] = task
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                     wait(in_flight)  # every other running task fails with the pool
@@ -103,6 +103,17 @@ class LocalEngine:
             _stop(pool, kill=True)
             raise
         pool.shutdown(wait=True)
+
+
+def _submit(pool: ProcessPoolExecutor, task: dict) -> Future:
+    """``task`` submitted to ``pool``; if a worker died since the last look, a future failed as the pool broke
+    (so the task is handled with those that were running, not lost to an exception here)."""
+    try:
+        return pool.submit(worker.render_task, task)
+    except BrokenProcessPool as exc:
+        failed: Future = Future()
+        failed.set_exception(exc)
+        return failed
 
 
 def _stop(pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
